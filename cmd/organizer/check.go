@@ -1,0 +1,116 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+
+	"github.com/spf13/cobra"
+
+	"github.com/organizer-dev/organizer/engine"
+	"github.com/organizer-dev/organizer/rules"
+)
+
+func checkCommand() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "check PATH...",
+		Short: "Validate rule files and print every problem as file:line:col: message",
+		Args:  cobra.MinimumNArgs(1),
+	}
+	format := formatFlag(cmd)
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		if err := checkFormat(*format); err != nil {
+			return err
+		}
+		set, rs, errs := load(args)
+		out := cmd.OutOrStdout()
+		if *format == "json" {
+			writeJSON(out, checkResult{Valid: len(errs) == 0, Errors: orEmpty(errs), Rules: rulesIn(rs), Ruleset: digestOf(rs)})
+		} else {
+			printCheck(out, set, rs, errs)
+		}
+		if len(errs) > 0 {
+			return failure{errReported}
+		}
+		return nil
+	}
+	return cmd
+}
+
+type checkResult struct {
+	Valid   bool            `json:"valid"`
+	Errors  rules.ErrorList `json:"errors"`
+	Rules   int             `json:"rules"`
+	Ruleset string          `json:"ruleset,omitempty"`
+}
+
+// load reads, validates and compiles the rules at paths, returning every
+// problem found.
+func load(paths []string) (*rules.Set, *engine.Ruleset, rules.ErrorList) {
+	set, errs := rules.Load(paths...)
+	if len(errs) > 0 {
+		// Compile anyway: expression errors are worth reporting with the rest.
+		_, more := engine.Compile(set, compileOptions()...)
+		errs = append(errs, more...)
+		errs.Sort()
+		return set, nil, errs
+	}
+	rs, errs := engine.Compile(set, compileOptions()...)
+	return set, rs, errs
+}
+
+func printCheck(w io.Writer, set *rules.Set, rs *engine.Ruleset, errs rules.ErrorList) {
+	for _, e := range errs {
+		fmt.Fprintln(w, e)
+	}
+	if len(errs) > 0 {
+		fmt.Fprintf(w, "%d %s\n", len(errs), plural(len(errs), "problem", "problems"))
+		return
+	}
+	fmt.Fprintf(w, "ok: %d %s in %d %s, %d %s (ruleset %s)\n",
+		rs.Len(), plural(rs.Len(), "rule", "rules"), len(set.Files), plural(len(set.Files), "file", "files"),
+		testCount(set), plural(testCount(set), "test", "tests"), rs.Digest())
+}
+
+func testCount(set *rules.Set) int {
+	n := 0
+	for _, tf := range set.Tests {
+		n += len(tf.Cases)
+	}
+	return n
+}
+
+func rulesIn(rs *engine.Ruleset) int {
+	if rs == nil {
+		return 0
+	}
+	return rs.Len()
+}
+
+func digestOf(rs *engine.Ruleset) string {
+	if rs == nil {
+		return ""
+	}
+	return rs.Digest()
+}
+
+func orEmpty(errs rules.ErrorList) rules.ErrorList {
+	if errs == nil {
+		return rules.ErrorList{}
+	}
+	return errs
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+func writeJSON(w io.Writer, v any) {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(v)
+}

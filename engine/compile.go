@@ -1,0 +1,356 @@
+package engine
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"path"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/expr-lang/expr/ast"
+
+	"github.com/organizer-dev/organizer/rules"
+)
+
+// Option configures Compile.
+type Option func(*config)
+
+type config struct {
+	eventTypes []string
+	providers  map[string][]string // provider -> actions it cannot perform
+}
+
+// EventTypes declares the event types providers send. With it, an `on:`
+// naming another type, or a pattern matching none, is an error.
+func EventTypes(types ...string) Option {
+	return func(c *config) { c.eventTypes = append(c.eventTypes, types...) }
+}
+
+// Provider declares a provider and the actions it cannot perform. With at
+// least one declared, a rule naming another provider is an error, and so is
+// a rule for this provider that uses an unsupported action.
+func Provider(name string, unsupported ...string) Option {
+	return func(c *config) {
+		if c.providers == nil {
+			c.providers = map[string][]string{}
+		}
+		c.providers[name] = unsupported
+	}
+}
+
+// Ruleset is a compiled, immutable rule set, safe for concurrent use.
+type Ruleset struct {
+	rules   []*rule
+	digest  string
+	buckets map[string]*bucket // by event type named in some rule's on:
+	others  sync.Map           // event type -> *bucket, built on first use
+}
+
+// rule is one compiled rule.
+type rule struct {
+	name     string
+	position string
+	on       []string
+	provider string
+	when     *condition
+	stop     bool
+	actions  actions
+	capture  *capture
+	paths    []valuePath
+	key      *indexKey
+}
+
+type condition struct {
+	*compiled
+	fast boolFn
+}
+
+// capture is the rule's `matches` whose groups templates read as match.
+type capture struct {
+	re     *regexp.Regexp
+	source strFn
+}
+
+// valuePath is a value a condition reads, shown in traces.
+type valuePath struct {
+	text    string
+	get     anyFn
+	missing bool // nil means a missing metadata or payload field
+}
+
+// Digest identifies the rule set: sha256 of its files' names and contents.
+func (rs *Ruleset) Digest() string { return rs.digest }
+
+// Len returns the number of rules.
+func (rs *Ruleset) Len() int { return len(rs.rules) }
+
+// RuleNames returns the rule names in evaluation order.
+func (rs *Ruleset) RuleNames() []string {
+	out := make([]string, len(rs.rules))
+	for i, r := range rs.rules {
+		out[i] = r.name
+	}
+	return out
+}
+
+// Compile compiles a loaded rule set. It returns every problem, sorted; the
+// ruleset is nil when there is any.
+func Compile(set *rules.Set, opts ...Option) (*Ruleset, rules.ErrorList) {
+	var cfg config
+	for _, o := range opts {
+		o(&cfg)
+	}
+	lists := map[string][]string{}
+	for _, f := range set.Files {
+		for _, l := range f.Lists {
+			values := make([]string, len(l.Values))
+			for i, v := range l.Values {
+				values[i] = v.Value
+			}
+			lists[l.Name.Value] = values
+		}
+	}
+	c := &ruleCompiler{exprs: newExprCompiler(lists), cfg: &cfg}
+	rs := &Ruleset{digest: digest(set), buckets: map[string]*bucket{}}
+	for _, r := range set.Rules() {
+		rs.rules = append(rs.rules, c.rule(r))
+	}
+	if len(c.errs) > 0 {
+		c.errs.Sort()
+		return nil, c.errs
+	}
+	for _, typ := range rs.namedTypes() {
+		rs.buckets[typ] = rs.newBucket(typ)
+	}
+	return rs, nil
+}
+
+func digest(set *rules.Set) string {
+	h := sha256.New()
+	for _, f := range set.Files {
+		fmt.Fprintf(h, "%s\x00%d\x00", filepath.Base(f.Path), len(f.Source))
+		h.Write(f.Source)
+	}
+	return "sha256:" + hex.EncodeToString(h.Sum(nil))
+}
+
+func (rs *Ruleset) namedTypes() []string {
+	var out []string
+	for _, r := range rs.rules {
+		for _, p := range r.on {
+			if !strings.Contains(p, "*") && !slices.Contains(out, p) {
+				out = append(out, p)
+			}
+		}
+	}
+	return out
+}
+
+func (rs *Ruleset) newBucket(typ string) *bucket {
+	var ids []int32
+	for i, r := range rs.rules {
+		if r.appliesTo(typ) {
+			ids = append(ids, int32(i))
+		}
+	}
+	return newBucket(rs.rules, ids)
+}
+
+// bucket returns the rules for an event type.
+func (rs *Ruleset) bucket(typ string) *bucket {
+	if b, ok := rs.buckets[typ]; ok {
+		return b
+	}
+	if b, ok := rs.others.Load(typ); ok {
+		return b.(*bucket)
+	}
+	b, _ := rs.others.LoadOrStore(typ, rs.newBucket(typ))
+	return b.(*bucket)
+}
+
+func (r *rule) appliesTo(typ string) bool {
+	if len(r.on) == 0 {
+		return true
+	}
+	for _, p := range r.on {
+		if p == typ {
+			return true
+		}
+		if ok, _ := path.Match(p, typ); ok && strings.Contains(p, "*") {
+			return true
+		}
+	}
+	return false
+}
+
+// ruleCompiler compiles rules, collecting every problem.
+type ruleCompiler struct {
+	exprs *exprCompiler
+	cfg   *config
+	errs  rules.ErrorList
+}
+
+func (c *ruleCompiler) rule(src *rules.Rule) *rule {
+	r := &rule{name: src.Name.Value, position: src.Pos.String(), stop: src.Stop}
+	for _, on := range src.On {
+		r.on = append(r.on, on.Value)
+		c.checkEventType(on)
+	}
+	if src.Provider != nil {
+		r.provider = src.Provider.Value
+		c.checkProvider(src)
+	}
+	if src.When != nil {
+		if cond, err := c.exprs.compile(*src.When, 0, src.When.Value, true); err != nil {
+			c.errs = append(c.errs, err)
+		} else if cond.usesMatch {
+			c.errs.Add(src.When.Pos, "match is for templates; in when, test the pattern with matches")
+		} else {
+			node := cond.program.Node()
+			r.when = &condition{compiled: cond, fast: fastBool(node)}
+			r.key = keyOf(node)
+			r.paths = valuePaths(node)
+			r.capture = findCapture(node)
+		}
+	}
+	r.actions = c.actions(src, r)
+	return r
+}
+
+func (c *ruleCompiler) checkEventType(on rules.Scalar) {
+	known := c.cfg.eventTypes
+	if len(known) == 0 || slices.Contains(known, on.Value) || strings.HasPrefix(on.Value, "schedule.") {
+		return
+	}
+	if strings.Contains(on.Value, "*") {
+		for _, t := range known {
+			if ok, _ := path.Match(on.Value, t); ok {
+				return
+			}
+		}
+		c.errs.Add(on.Pos, "event type pattern %q matches no event type a provider sends", on.Value)
+		return
+	}
+	if best := rules.Suggest(on.Value, known); best != "" {
+		c.errs.Add(on.Pos, "unknown event type %q; did you mean %q?", on.Value, best)
+		return
+	}
+	c.errs.Add(on.Pos, "unknown event type %q (known: %s)", on.Value, strings.Join(known, ", "))
+}
+
+func (c *ruleCompiler) checkProvider(src *rules.Rule) {
+	if c.cfg.providers == nil {
+		return
+	}
+	name := src.Provider.Value
+	unsupported, ok := c.cfg.providers[name]
+	if !ok {
+		known := make([]string, 0, len(c.cfg.providers))
+		for p := range c.cfg.providers {
+			known = append(known, p)
+		}
+		slices.Sort(known)
+		c.errs.Add(src.Provider.Pos, "unknown provider %q (known: %s)", name, strings.Join(known, ", "))
+		return
+	}
+	a := &src.Actions
+	used := map[string]bool{"folder": a.Folder != nil, "visibility": a.Visibility != nil, "tags": len(a.Tags) > 0,
+		"remove_tags": len(a.RemoveTags) > 0, "permissions": len(a.Permissions) > 0, "metadata": len(a.Metadata) > 0,
+		"derivatives": len(a.Derivatives) > 0, "notify": len(a.Notify) > 0}
+	for _, action := range unsupported {
+		if used[action] {
+			c.errs.Add(src.Pos, "rule %q: %s cannot %s; remove it or the provider filter", src.Name.Value, name, actionVerb(action))
+		}
+	}
+}
+
+func actionVerb(action string) string {
+	switch action {
+	case "tags", "remove_tags":
+		return "tag content"
+	case "visibility":
+		return "set visibility"
+	case "permissions":
+		return "grant permissions"
+	}
+	return "perform " + action
+}
+
+// valuePaths lists the fields a condition reads, for traces.
+func valuePaths(n ast.Node) []valuePath {
+	var v pathCollector
+	ast.Walk(&n, &v)
+	var out []valuePath
+	for _, text := range v.texts {
+		prefix := false
+		for _, other := range v.texts {
+			if other != text && (strings.HasPrefix(other, text+".") || strings.HasPrefix(other, text+"[")) {
+				prefix = true
+			}
+		}
+		if prefix || v.nodes[text] == nil {
+			continue
+		}
+		out = append(out, valuePath{text: text, get: v.nodes[text],
+			missing: strings.HasPrefix(text, "metadata") || strings.HasPrefix(text, "content.metadata") || strings.HasPrefix(text, "data")})
+	}
+	return out
+}
+
+type pathCollector struct {
+	texts []string
+	nodes map[string]anyFn
+}
+
+func (p *pathCollector) Visit(node *ast.Node) {
+	n := *node
+	switch n := n.(type) {
+	case *ast.IdentifierNode:
+		if n.Value != "title" {
+			return
+		}
+	case *ast.MemberNode:
+	default:
+		return
+	}
+	text := n.String()
+	if slices.Contains([]string{"metadata", "data", "content.metadata"}, text) {
+		return
+	}
+	get := fastAny(n)
+	if get == nil {
+		return
+	}
+	if p.nodes == nil {
+		p.nodes = map[string]anyFn{}
+	}
+	if _, seen := p.nodes[text]; !seen {
+		p.texts = append(p.texts, text)
+		p.nodes[text] = get
+	}
+}
+
+// findCapture returns the first `x matches "constant"` of a condition.
+func findCapture(n ast.Node) *capture {
+	var found *capture
+	ast.Walk(&n, visitorFunc(func(node *ast.Node) {
+		b, ok := (*node).(*ast.BinaryNode)
+		if !ok || b.Operator != "matches" || found != nil {
+			return
+		}
+		if re := constRegexp(b); re != nil {
+			if src := fastString(b.Left); src != nil {
+				found = &capture{re: re, source: src}
+			}
+		}
+	}))
+	return found
+}
+
+type visitorFunc func(*ast.Node)
+
+func (f visitorFunc) Visit(n *ast.Node) { f(n) }

@@ -1,0 +1,175 @@
+package engine
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/expr-lang/expr"
+	"github.com/expr-lang/expr/ast"
+	"github.com/expr-lang/expr/file"
+	"github.com/expr-lang/expr/vm"
+
+	"github.com/organizer-dev/organizer/rules"
+)
+
+// Limits on user expressions (see research/security.md section 5).
+const (
+	MaxExprLen   = 4096 // bytes of source per expression, checked before parsing
+	MaxExprNodes = 1000 // AST nodes per expression
+	MemoryBudget = 100_000
+)
+
+// disabledBuiltins are expr builtins rules may not call: now reads the clock
+// (rules use the `now` variable, which the caller sets).
+var disabledBuiltins = []string{"now"}
+
+// exprCompiler compiles the expressions of one rule set.
+type exprCompiler struct {
+	lists map[string][]string
+	base  []expr.Option
+}
+
+func newExprCompiler(lists map[string][]string) *exprCompiler {
+	base := []expr.Option{expr.Env(Env{}), expr.MaxNodes(MaxExprNodes)}
+	for _, name := range disabledBuiltins {
+		base = append(base, expr.DisableBuiltin(name))
+	}
+	base = append(base, functions()...)
+	return &exprCompiler{lists: lists, base: base}
+}
+
+// compiled is one compiled expression.
+type compiled struct {
+	source    string
+	program   *vm.Program
+	usesMatch bool
+}
+
+// compile compiles the expression src, found at rune offset off of the
+// scalar s. A condition must be boolean.
+func (c *exprCompiler) compile(s rules.Scalar, off int, src string, condition bool) (*compiled, *rules.Error) {
+	if len(src) > MaxExprLen {
+		return nil, rules.Errorf(s.PosAt(off), "expression is %d bytes long; the limit is %d", len(src), MaxExprLen)
+	}
+	p := &patcher{lists: c.lists}
+	opts := append(slices.Clip(c.base), expr.Patch(p))
+	if condition {
+		opts = append(opts, expr.AsBool())
+	}
+	program, err := expr.Compile(src, opts...)
+	if p.err != nil {
+		return nil, rules.Errorf(s.PosAt(off+p.err.From), "%s", p.err.Message)
+	}
+	if err != nil {
+		var fe *file.Error
+		if errors.As(err, &fe) {
+			return nil, rules.Errorf(s.PosAt(off+fe.From), "%s", friendly(fe.Message, condition))
+		}
+		return nil, rules.Errorf(s.PosAt(off), "%v", err)
+	}
+	return &compiled{source: src, program: program, usesMatch: p.usesMatch}, nil
+}
+
+var (
+	unknownName  = regexp.MustCompile(`^unknown name (\w+)`)
+	noField      = regexp.MustCompile(`^type engine\.(Event|Content)Vars has no field (\w+)`)
+	fieldsByType = map[string][]string{
+		"Event":   {"id", "provider", "type", "received_at"},
+		"Content": {"id", "title", "metadata", "folder", "tags", "visibility"},
+	}
+)
+
+// friendly rewrites expr's messages into the rule language's words.
+func friendly(msg string, condition bool) string {
+	if m := unknownName.FindStringSubmatch(msg); m != nil {
+		candidates := append(slices.Clone(Names), FunctionNames...)
+		if best := rules.Suggest(m[1], candidates); best != "" {
+			return fmt.Sprintf("unknown name %s; did you mean %s?", m[1], best)
+		}
+		return fmt.Sprintf("unknown name %s (known: %s)", m[1], strings.Join(Names, ", "))
+	}
+	if m := noField.FindStringSubmatch(msg); m != nil {
+		what, fields := strings.ToLower(m[1]), fieldsByType[m[1]]
+		if best := rules.Suggest(m[2], fields); best != "" {
+			return fmt.Sprintf("%s has no field %s; did you mean %s?", what, m[2], best)
+		}
+		return fmt.Sprintf("%s has no field %s (fields: %s)", what, m[2], strings.Join(fields, ", "))
+	}
+	if condition && strings.HasPrefix(msg, "expected bool, but got") {
+		return "when must be true or false, but this " + strings.TrimPrefix(msg, "expected bool, but got ") + " is neither" +
+			" (compare it, e.g. x != \"\")"
+	}
+	msg = strings.ReplaceAll(msg, "engine.ContentVars", "content")
+	msg = strings.ReplaceAll(msg, "engine.EventVars", "event")
+	return msg
+}
+
+// patcher rewrites a parsed expression before it is type-checked: lists.<name>
+// becomes the list's values, daysSince(x) gets the evaluation's `now`, every
+// loop body first checks the evaluation deadline, and reserved names are
+// refused.
+type patcher struct {
+	lists     map[string][]string
+	err       *file.Error
+	usesMatch bool
+}
+
+func (p *patcher) fail(n ast.Node, format string, args ...any) {
+	if p.err == nil {
+		p.err = &file.Error{Location: n.Location(), Message: fmt.Sprintf(format, args...)}
+	}
+}
+
+// Visit implements ast.Visitor.
+func (p *patcher) Visit(node *ast.Node) {
+	switch n := (*node).(type) {
+	case *ast.IdentifierNode:
+		switch {
+		case n.Value == "ctx" || strings.HasPrefix(n.Value, "__"):
+			p.fail(n, "unknown name %s", n.Value)
+		case n.Value == "match":
+			p.usesMatch = true
+		}
+	case *ast.MemberNode:
+		id, ok := n.Node.(*ast.IdentifierNode)
+		if !ok || id.Value != "lists" {
+			return
+		}
+		name, ok := n.Property.(*ast.StringNode)
+		if !ok {
+			p.fail(n, "lists must be used as lists.<name>")
+			return
+		}
+		values, ok := p.lists[name.Value]
+		if !ok {
+			p.fail(n.Property, "unknown list %q%s", name.Value, listHint(name.Value, p.lists))
+			return
+		}
+		ast.Patch(node, &ast.ConstantNode{Value: values})
+	case *ast.CallNode:
+		if id, ok := n.Callee.(*ast.IdentifierNode); ok && id.Value == "daysSince" && len(n.Arguments) == 1 {
+			n.Arguments = append(n.Arguments, &ast.IdentifierNode{Value: "now"})
+		}
+	case *ast.PredicateNode:
+		tick := &ast.CallNode{Callee: &ast.IdentifierNode{Value: "__tick"}, Arguments: []ast.Node{&ast.IdentifierNode{Value: "ctx"}}}
+		n.Node = &ast.SequenceNode{Nodes: []ast.Node{tick, n.Node}}
+	}
+}
+
+func listHint(name string, lists map[string][]string) string {
+	names := make([]string, 0, len(lists))
+	for n := range lists {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	if best := rules.Suggest(name, names); best != "" {
+		return fmt.Sprintf("; did you mean %q?", best)
+	}
+	if len(names) == 0 {
+		return "; this rule set defines no lists"
+	}
+	return fmt.Sprintf(" (lists: %s)", strings.Join(names, ", "))
+}

@@ -1,0 +1,501 @@
+package engine
+
+import (
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/expr-lang/expr/ast"
+)
+
+// The fast path: a condition or template whose shape is common (field reads,
+// comparisons with constants, keyword and regular-expression tests, the
+// string helpers) is also compiled into Go closures. Each closure returns
+// ok=false as soon as a value is not of the type it expects, and the caller
+// then runs the expr program instead, so the fast path never decides a case
+// whose semantics it does not share with expr.
+type (
+	boolFn func(*state) (v, ok bool)
+	strFn  func(*state) (string, bool)
+	anyFn  func(*state) (any, bool)
+)
+
+// fastBool compiles a boolean node, or returns nil.
+func fastBool(n ast.Node) boolFn {
+	switch n := n.(type) {
+	case *ast.BoolNode:
+		v := n.Value
+		return func(*state) (bool, bool) { return v, true }
+	case *ast.ConstantNode:
+		if v, ok := n.Value.(bool); ok {
+			return func(*state) (bool, bool) { return v, true }
+		}
+	case *ast.UnaryNode:
+		if n.Operator == "!" || n.Operator == "not" {
+			if inner := fastBool(n.Node); inner != nil {
+				return func(st *state) (bool, bool) { v, ok := inner(st); return !v, ok }
+			}
+		}
+	case *ast.BinaryNode:
+		return fastBinary(n)
+	case *ast.CallNode:
+		return fastCall(n)
+	}
+	return nil
+}
+
+func fastBinary(n *ast.BinaryNode) boolFn {
+	switch n.Operator {
+	case "&&", "and":
+		l, r := fastBool(n.Left), fastBool(n.Right)
+		if l == nil || r == nil {
+			return nil
+		}
+		return func(st *state) (bool, bool) {
+			if v, ok := l(st); !ok || !v {
+				return false, ok
+			}
+			return r(st)
+		}
+	case "||", "or":
+		l, r := fastBool(n.Left), fastBool(n.Right)
+		if l == nil || r == nil {
+			return nil
+		}
+		return func(st *state) (bool, bool) {
+			if v, ok := l(st); !ok || v {
+				return v, ok
+			}
+			return r(st)
+		}
+	case "==", "!=":
+		eq := fastEqual(n.Left, n.Right)
+		if eq == nil {
+			return nil
+		}
+		if n.Operator == "==" {
+			return eq
+		}
+		return func(st *state) (bool, bool) { v, ok := eq(st); return !v, ok }
+	case "<", ">", "<=", ">=":
+		return fastCompare(n)
+	case "contains", "startsWith", "endsWith":
+		l, r := fastString(n.Left), fastString(n.Right)
+		if l == nil || r == nil {
+			return nil
+		}
+		op := map[string]func(string, string) bool{
+			"contains": strings.Contains, "startsWith": strings.HasPrefix, "endsWith": strings.HasSuffix,
+		}[n.Operator]
+		return func(st *state) (bool, bool) {
+			a, ok := l(st)
+			if !ok {
+				return false, false
+			}
+			b, ok := r(st)
+			return ok && op(a, b), ok
+		}
+	case "matches":
+		re := constRegexp(n)
+		l := fastString(n.Left)
+		if re == nil || l == nil {
+			return nil
+		}
+		return func(st *state) (bool, bool) {
+			s, ok := l(st)
+			return ok && re.MatchString(s), ok
+		}
+	case "in":
+		set, ok := constStrings(n.Right)
+		l := fastAny(n.Left)
+		if !ok || l == nil {
+			return nil
+		}
+		members := make(map[string]struct{}, len(set))
+		for _, s := range set {
+			members[s] = struct{}{}
+		}
+		return func(st *state) (bool, bool) {
+			v, ok := l(st)
+			s, isString := v.(string)
+			if !ok || !isString {
+				return false, false
+			}
+			_, found := members[s]
+			return found, true
+		}
+	}
+	return nil
+}
+
+// fastEqual compiles a == b where one side is a constant.
+func fastEqual(a, b ast.Node) boolFn {
+	if _, ok := constant(a); ok {
+		a, b = b, a
+	}
+	c, ok := constant(b)
+	if !ok {
+		return nil
+	}
+	if cs, isString := c.(string); isString {
+		if s := fastString(a); s != nil {
+			return func(st *state) (bool, bool) { v, ok := s(st); return ok && v == cs, ok }
+		}
+	}
+	get := fastAny(a)
+	if get == nil {
+		return nil
+	}
+	return func(st *state) (bool, bool) {
+		v, ok := get(st)
+		if !ok {
+			return false, false
+		}
+		return equalConst(v, c)
+	}
+}
+
+// equalConst is expr's == between a value and a constant, for the types the
+// fast path knows; ok=false for anything else.
+func equalConst(v, c any) (eq, ok bool) {
+	switch c := c.(type) {
+	case nil:
+		return v == nil, true
+	case string:
+		s, isString := v.(string)
+		if isString || v == nil {
+			return isString && s == c, true
+		}
+		_, isNum := number(v)
+		_, isBool := v.(bool)
+		return false, isNum || isBool
+	case bool:
+		b, isBool := v.(bool)
+		return isBool && b == c, isBool || v == nil
+	}
+	if cn, isNum := number(c); isNum {
+		if vn, isNum := number(v); isNum {
+			return vn == cn, true
+		}
+		_, isString := v.(string)
+		return false, v == nil || isString
+	}
+	return false, false
+}
+
+func fastCompare(n *ast.BinaryNode) boolFn {
+	op, left, right := n.Operator, n.Left, n.Right
+	if _, ok := constant(left); ok {
+		left, right = right, left
+		op = map[string]string{"<": ">", ">": "<", "<=": ">=", ">=": "<="}[op]
+	}
+	c, ok := constant(right)
+	if !ok {
+		return nil
+	}
+	cn, ok := number(c)
+	get := fastAny(left)
+	if !ok || get == nil {
+		return nil
+	}
+	cmp := compareOp(op)
+	return func(st *state) (bool, bool) {
+		v, ok := get(st)
+		vn, isNum := number(v)
+		if !ok || !isNum {
+			return false, false
+		}
+		return cmp(vn, cn), true
+	}
+}
+
+func compareOp(op string) func(a, b float64) bool {
+	switch op {
+	case "<":
+		return func(a, b float64) bool { return a < b }
+	case ">":
+		return func(a, b float64) bool { return a > b }
+	case "<=":
+		return func(a, b float64) bool { return a <= b }
+	}
+	return func(a, b float64) bool { return a >= b }
+}
+
+func fastCall(n *ast.CallNode) boolFn {
+	if callee(n) != "containsAny" || len(n.Arguments) != 2 {
+		return nil
+	}
+	s := fastString(n.Arguments[0])
+	words, ok := constStrings(n.Arguments[1])
+	if s == nil || !ok {
+		return nil
+	}
+	return func(st *state) (bool, bool) {
+		v, ok := s(st)
+		return ok && ContainsAny(v, words), ok
+	}
+}
+
+// fastStringExact compiles a node that is a string by type, never bailing
+// because of a value's type.
+func fastStringExact(n ast.Node) strFn {
+	switch n := n.(type) {
+	case *ast.StringNode:
+		v := n.Value
+		return func(*state) (string, bool) { return v, true }
+	case *ast.IdentifierNode:
+		if n.Value == "title" {
+			return func(st *state) (string, bool) { return st.ev.Content.Title, true }
+		}
+	case *ast.MemberNode:
+		return fieldString(n)
+	case *ast.CallNode:
+		if len(n.Arguments) != 1 {
+			return nil
+		}
+		if name := callee(n); name == "lower" && isTitle(n.Arguments[0]) {
+			return func(st *state) (string, bool) { return st.titleLower(), true }
+		} else if f, ok := stringFuncs[name]; ok {
+			if arg := fastStringExact(n.Arguments[0]); arg != nil {
+				return func(st *state) (string, bool) { s, ok := arg(st); return f(s), ok }
+			}
+		}
+	}
+	return nil
+}
+
+// fastString compiles a node whose value should be a string; it bails when
+// the value is of another type.
+func fastString(n ast.Node) strFn {
+	if s := fastStringExact(n); s != nil {
+		return s
+	}
+	if c, ok := n.(*ast.CallNode); ok && len(c.Arguments) == 1 {
+		if f, ok := stringFuncs[callee(c)]; ok {
+			if arg := fastString(c.Arguments[0]); arg != nil {
+				return func(st *state) (string, bool) {
+					s, ok := arg(st)
+					if !ok {
+						return "", false
+					}
+					return f(s), true
+				}
+			}
+		}
+	}
+	get := fastAny(n)
+	if get == nil {
+		return nil
+	}
+	return func(st *state) (string, bool) {
+		v, ok := get(st)
+		s, isString := v.(string)
+		return s, ok && isString
+	}
+}
+
+var stringFuncs = map[string]func(string) string{
+	"lower": Lower, "upper": Upper, "titleCase": TitleCase, "slug": Slug, "trim": strings.TrimSpace,
+}
+
+// fieldString reads a string field of event or content.
+func fieldString(n *ast.MemberNode) strFn {
+	id, ok := n.Node.(*ast.IdentifierNode)
+	prop, ok2 := n.Property.(*ast.StringNode)
+	if !ok || !ok2 || n.Optional {
+		return nil
+	}
+	var get func(*Event) string
+	switch id.Value + "." + prop.Value {
+	case "event.id":
+		get = func(e *Event) string { return e.ID }
+	case "event.provider":
+		get = func(e *Event) string { return e.Provider }
+	case "event.type":
+		get = func(e *Event) string { return e.Type }
+	case "content.id":
+		get = func(e *Event) string { return e.Content.ID }
+	case "content.title":
+		get = func(e *Event) string { return e.Content.Title }
+	case "content.folder":
+		get = func(e *Event) string { return e.Content.Folder }
+	case "content.visibility":
+		get = func(e *Event) string { return e.Content.Visibility }
+	default:
+		return nil
+	}
+	return func(st *state) (string, bool) { return get(st.ev), true }
+}
+
+// fastAny compiles a node to a value: a constant, a field, or a path into
+// metadata or data. Map reads of a missing key give nil, as in expr; reading
+// through a value that is not a map bails.
+func fastAny(n ast.Node) anyFn {
+	if c, ok := constant(n); ok {
+		return func(*state) (any, bool) { return c, true }
+	}
+	switch n := n.(type) {
+	case *ast.IdentifierNode:
+		switch n.Value {
+		case "metadata":
+			return func(st *state) (any, bool) { return st.ev.Content.Metadata, true }
+		case "data":
+			return func(st *state) (any, bool) { return st.ev.Data, true }
+		}
+	case *ast.MemberNode:
+		if s := fieldString(n); s != nil {
+			return func(st *state) (any, bool) { v, _ := s(st); return v, true }
+		}
+		if id, ok := n.Node.(*ast.IdentifierNode); ok && id.Value == "content" {
+			if p, ok := n.Property.(*ast.StringNode); ok && p.Value == "metadata" {
+				return fastAny(&ast.IdentifierNode{Value: "metadata"})
+			}
+		}
+		parent := fastAny(n.Node)
+		key, ok := n.Property.(*ast.StringNode)
+		if parent == nil || !ok {
+			return nil
+		}
+		k, optional := key.Value, n.Optional
+		return func(st *state) (any, bool) {
+			v, ok := parent(st)
+			if !ok {
+				return nil, false
+			}
+			if m, isMap := v.(map[string]any); isMap {
+				return m[k], true
+			}
+			return nil, optional && v == nil
+		}
+	case *ast.ChainNode:
+		return fastAny(n.Node)
+	case *ast.BinaryNode:
+		if n.Operator != "??" {
+			return nil
+		}
+		l, r := fastAny(n.Left), fastAny(n.Right)
+		if l == nil || r == nil {
+			return nil
+		}
+		return func(st *state) (any, bool) {
+			v, ok := l(st)
+			if !ok || v != nil {
+				return v, ok
+			}
+			return r(st)
+		}
+	}
+	if s := fastStringExact(n); s != nil {
+		return func(st *state) (any, bool) { v, ok := s(st); return v, ok }
+	}
+	return nil
+}
+
+func constant(n ast.Node) (any, bool) {
+	switch n := n.(type) {
+	case *ast.StringNode:
+		return n.Value, true
+	case *ast.IntegerNode:
+		return n.Value, true
+	case *ast.FloatNode:
+		return n.Value, true
+	case *ast.BoolNode:
+		return n.Value, true
+	case *ast.NilNode:
+		return nil, true
+	case *ast.ConstantNode:
+		switch n.Value.(type) {
+		case string, int, float64, bool, nil:
+			return n.Value, true
+		}
+	}
+	return nil, false
+}
+
+// constStrings returns the strings of a constant list node.
+func constStrings(n ast.Node) ([]string, bool) {
+	switch n := n.(type) {
+	case *ast.ConstantNode:
+		switch v := n.Value.(type) {
+		case map[string]struct{}:
+			out := make([]string, 0, len(v))
+			for k := range v {
+				out = append(out, k)
+			}
+			slices.Sort(out)
+			return out, true
+		default:
+			return stringsArg(v)
+		}
+	case *ast.ArrayNode:
+		out := make([]string, 0, len(n.Nodes))
+		for _, item := range n.Nodes {
+			s, ok := item.(*ast.StringNode)
+			if !ok {
+				return nil, false
+			}
+			out = append(out, s.Value)
+		}
+		return out, true
+	}
+	return nil, false
+}
+
+func constRegexp(n *ast.BinaryNode) *regexp.Regexp {
+	if s, ok := n.Right.(*ast.StringNode); ok {
+		re, err := regexp.Compile(s.Value)
+		if err == nil {
+			return re
+		}
+	}
+	return nil
+}
+
+func number(v any) (float64, bool) {
+	switch n := v.(type) {
+	case int:
+		return float64(n), true
+	case int64:
+		return float64(n), true
+	case float64:
+		return n, true
+	case int32:
+		return float64(n), true
+	case float32:
+		return float64(n), true
+	case uint64:
+		return float64(n), true
+	}
+	return 0, false
+}
+
+func callee(n *ast.CallNode) string {
+	if id, ok := n.Callee.(*ast.IdentifierNode); ok {
+		return id.Value
+	}
+	return ""
+}
+
+func isTitle(n ast.Node) bool {
+	if id, ok := n.(*ast.IdentifierNode); ok {
+		return id.Value == "title"
+	}
+	if m, ok := n.(*ast.MemberNode); ok {
+		id, ok1 := m.Node.(*ast.IdentifierNode)
+		p, ok2 := m.Property.(*ast.StringNode)
+		return ok1 && ok2 && id.Value == "content" && p.Value == "title"
+	}
+	return false
+}
+
+// fastValue compiles a template expression: a value, or a string helper's
+// result.
+func fastValue(n ast.Node) anyFn {
+	if get := fastAny(n); get != nil {
+		return get
+	}
+	if s := fastString(n); s != nil {
+		return func(st *state) (any, bool) { v, ok := s(st); return v, ok }
+	}
+	return nil
+}

@@ -1,0 +1,195 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/expr-lang/expr"
+	"golang.org/x/text/unicode/norm"
+)
+
+// MaxStringLen bounds the strings that repeat, replace and join may build.
+const MaxStringLen = 1 << 20
+
+// ContainsAny reports whether s contains any of the words.
+func ContainsAny(s string, words []string) bool {
+	for _, w := range words {
+		if strings.Contains(s, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// Slug turns s into a lower-case, hyphenated, URL-safe name: accents are
+// dropped ("Café Déjà Vu" becomes "cafe-deja-vu"), other letters and digits
+// are kept, anything else separates words.
+func Slug(s string) string {
+	var b strings.Builder
+	dash := false
+	for _, r := range norm.NFKD.String(s) {
+		switch {
+		case unicode.Is(unicode.Mn, r):
+		case unicode.IsLetter(r) || unicode.IsDigit(r):
+			if dash && b.Len() > 0 {
+				b.WriteByte('-')
+			}
+			dash = false
+			b.WriteString(Lower(string(r)))
+		default:
+			dash = true
+		}
+	}
+	return b.String()
+}
+
+// DaysSince returns the whole days from t to now. t is a time or a string
+// in RFC 3339 or YYYY-MM-DD form.
+func DaysSince(t any, now time.Time) (int, error) {
+	var at time.Time
+	switch v := t.(type) {
+	case time.Time:
+		at = v
+	case string:
+		var err error
+		if at, err = parseTime(v); err != nil {
+			return 0, err
+		}
+	case nil:
+		return 0, errors.New("daysSince: the date is missing")
+	default:
+		return 0, fmt.Errorf("daysSince: %v is not a date", t)
+	}
+	return int(now.Sub(at).Hours() / 24), nil
+}
+
+func parseTime(s string) (time.Time, error) {
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05", "2006-01-02"} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t, nil
+		}
+	}
+	return time.Time{}, fmt.Errorf("daysSince: %q is not a date (want RFC 3339 or YYYY-MM-DD)", s)
+}
+
+func stringArg(name string, v any) (string, error) {
+	s, ok := v.(string)
+	if !ok {
+		if v == nil {
+			return "", fmt.Errorf("%s: the value is missing (nil)", name)
+		}
+		return "", fmt.Errorf("%s: %v (%T) is not a string", name, v, v)
+	}
+	return s, nil
+}
+
+func stringsArg(v any) ([]string, bool) {
+	switch list := v.(type) {
+	case []string:
+		return list, true
+	case []any:
+		out := make([]string, 0, len(list))
+		for _, item := range list {
+			s, ok := item.(string)
+			if !ok {
+				return nil, false
+			}
+			out = append(out, s)
+		}
+		return out, true
+	}
+	return nil, false
+}
+
+func tooLong(name string, n int) error {
+	if n > MaxStringLen {
+		return fmt.Errorf("%s would build a string of %d bytes, over the %d-byte limit", name, n, MaxStringLen)
+	}
+	return nil
+}
+
+// functions are the helpers rules may call, with the types the checker sees.
+// lower, upper, repeat, replace and join replace expr's builtins: the first
+// two with Python's semantics, the others with a bound on what they build.
+func functions() []expr.Option {
+	str1 := func(name string, f func(string) string) expr.Option {
+		return expr.Function(name, func(p ...any) (any, error) {
+			s, err := stringArg(name, p[0])
+			if err != nil {
+				return nil, err
+			}
+			return f(s), nil
+		}, new(func(string) string))
+	}
+	return []expr.Option{
+		str1("lower", Lower),
+		str1("upper", Upper),
+		str1("titleCase", TitleCase),
+		str1("slug", Slug),
+		expr.Function("containsAny", func(p ...any) (any, error) {
+			s, err := stringArg("containsAny", p[0])
+			if err != nil {
+				return nil, err
+			}
+			words, ok := stringsArg(p[1])
+			if !ok {
+				return nil, fmt.Errorf("containsAny: %v is not a list of strings", p[1])
+			}
+			return ContainsAny(s, words), nil
+		}, new(func(string, []string) bool), new(func(string, []any) bool)),
+		expr.Function("daysSince", func(p ...any) (any, error) {
+			return DaysSince(p[0], p[1].(time.Time))
+		}, new(func(any, time.Time) int)),
+		expr.Function("repeat", func(p ...any) (any, error) {
+			s, n := p[0].(string), p[1].(int)
+			if n < 0 {
+				return nil, errors.New("repeat: negative count")
+			}
+			if err := tooLong("repeat", len(s)*n); err != nil {
+				return nil, err
+			}
+			return strings.Repeat(s, n), nil
+		}, new(func(string, int) string)),
+		expr.Function("replace", func(p ...any) (any, error) {
+			s, old, repl := p[0].(string), p[1].(string), p[2].(string)
+			n := strings.Count(s, old)
+			if err := tooLong("replace", len(s)+n*(len(repl)-len(old))); err != nil {
+				return nil, err
+			}
+			return strings.ReplaceAll(s, old, repl), nil
+		}, new(func(string, string, string) string)),
+		expr.Function("join", func(p ...any) (any, error) {
+			items, ok := stringsArg(p[0])
+			if !ok {
+				return nil, fmt.Errorf("join: %v is not a list of strings", p[0])
+			}
+			sep := ""
+			if len(p) > 1 {
+				sep = p[1].(string)
+			}
+			size := len(sep) * len(items)
+			for _, s := range items {
+				size += len(s)
+			}
+			if err := tooLong("join", size); err != nil {
+				return nil, err
+			}
+			return strings.Join(items, sep), nil
+		}, new(func([]string, string) string), new(func([]any, string) string), new(func([]string) string), new(func([]any) string)),
+		expr.Function("__tick", func(p ...any) (any, error) {
+			if ctx, ok := p[0].(context.Context); ok && ctx != nil {
+				if err := ctx.Err(); err != nil {
+					return nil, fmt.Errorf("evaluation deadline exceeded: %w", err)
+				}
+			}
+			return true, nil
+		}, new(func(context.Context) bool)),
+	}
+}
+
+// FunctionNames are the helpers rules may call, for suggestions.
+var FunctionNames = []string{"containsAny", "titleCase", "slug", "daysSince", "lower", "upper"}

@@ -1,0 +1,216 @@
+package engine
+
+import (
+	"regexp/syntax"
+	"slices"
+	"strings"
+	"unicode"
+
+	"github.com/expr-lang/expr/ast"
+)
+
+// The index narrows an event's rules to those that can match it. Each rule
+// is keyed on the first conjunct of its condition (the left-most operand of
+// a chain of &&): because && stops at its first false operand, a rule whose
+// first conjunct is false would evaluate to false without running anything
+// else, so leaving it out changes no result and hides no error. Rules whose
+// first conjunct has no usable key run for every event of their type.
+
+// keywordIndexMin is how many keyword rules of one source make scanning the
+// source once cheaper than testing each rule.
+const keywordIndexMin = 16
+
+type keyKind int
+
+const (
+	keyEqual   keyKind = iota + 1 // source == "value" or source in [values]
+	keyKeyword                    // source contains one of the values
+	keyNumber                     // source <op> threshold
+)
+
+type indexKey struct {
+	kind      keyKind
+	source    string // the indexed expression, e.g. metadata.department
+	getAny    anyFn
+	getString strFn
+	values    []string
+	op        string
+	threshold float64
+}
+
+// keyOf returns the index key of a condition, or nil.
+func keyOf(n ast.Node) *indexKey {
+	for {
+		b, ok := n.(*ast.BinaryNode)
+		if !ok || (b.Operator != "&&" && b.Operator != "and") {
+			break
+		}
+		n = b.Left
+	}
+	switch n := n.(type) {
+	case *ast.BinaryNode:
+		switch n.Operator {
+		case "==":
+			return equalKey(n.Left, n.Right)
+		case "in":
+			if get, src := shallowPath(n.Left); get != nil {
+				if values, ok := constStrings(n.Right); ok {
+					return &indexKey{kind: keyEqual, source: src, getAny: get, values: values}
+				}
+			}
+		case "contains", "startsWith", "endsWith":
+			if s, ok := n.Right.(*ast.StringNode); ok {
+				return keywordKey(n.Left, []string{s.Value})
+			}
+		case "matches":
+			return regexpKey(n)
+		case "<", ">", "<=", ">=":
+			return numberKey(n)
+		}
+	case *ast.CallNode:
+		if callee(n) == "containsAny" && len(n.Arguments) == 2 {
+			if words, ok := constStrings(n.Arguments[1]); ok {
+				return keywordKey(n.Arguments[0], words)
+			}
+		}
+	}
+	return nil
+}
+
+// shallowPath returns a getter for a read that cannot fail: a string field of
+// event or content, title, or one level into metadata or data.
+func shallowPath(n ast.Node) (anyFn, string) {
+	if s := fastStringExact(n); s != nil && isPathNode(n) {
+		return func(st *state) (any, bool) { v, _ := s(st); return v, true }, n.String()
+	}
+	m, ok := n.(*ast.MemberNode)
+	if !ok || m.Optional {
+		return nil, ""
+	}
+	if _, ok := m.Property.(*ast.StringNode); !ok {
+		return nil, ""
+	}
+	switch root := m.Node.(type) {
+	case *ast.IdentifierNode:
+		if root.Value != "metadata" && root.Value != "data" {
+			return nil, ""
+		}
+	case *ast.MemberNode:
+		if root.String() != "content.metadata" {
+			return nil, ""
+		}
+	default:
+		return nil, ""
+	}
+	return fastAny(n), strings.Replace(n.String(), "content.metadata", "metadata", 1)
+}
+
+func isPathNode(n ast.Node) bool {
+	switch n.(type) {
+	case *ast.IdentifierNode, *ast.MemberNode:
+		return true
+	}
+	return false
+}
+
+func equalKey(a, b ast.Node) *indexKey {
+	if _, ok := a.(*ast.StringNode); ok {
+		a, b = b, a
+	}
+	s, ok := b.(*ast.StringNode)
+	if !ok {
+		return nil
+	}
+	get, src := shallowPath(a)
+	if get == nil {
+		return nil
+	}
+	return &indexKey{kind: keyEqual, source: src, getAny: get, values: []string{s.Value}}
+}
+
+func keywordKey(n ast.Node, words []string) *indexKey {
+	get := fastStringExact(n)
+	if get == nil || len(words) == 0 || slices.Contains(words, "") {
+		return nil
+	}
+	return &indexKey{kind: keyKeyword, source: n.String(), getString: get, values: words}
+}
+
+// regexpKey keys `source matches "re"` on a literal every match must contain.
+func regexpKey(n *ast.BinaryNode) *indexKey {
+	pattern, ok := n.Right.(*ast.StringNode)
+	if !ok {
+		return nil
+	}
+	re, err := syntax.Parse(pattern.Value, syntax.Perl)
+	if err != nil {
+		return nil
+	}
+	lit, fold := requiredLiteral(re.Simplify())
+	if len(lit) < 3 {
+		return nil
+	}
+	if !fold {
+		return keywordKey(n.Left, []string{lit})
+	}
+	// A case-insensitive literal can be looked up in the lower-cased title
+	// when no letter of it folds to a non-ASCII letter (k folds to the Kelvin
+	// sign and s to the long s, which lower-casing does not bring back).
+	for _, r := range lit {
+		if r >= unicode.MaxASCII || r == 'k' || r == 'K' || r == 's' || r == 'S' {
+			return nil
+		}
+	}
+	if !isTitle(n.Left) && !isLowerTitle(n.Left) {
+		return nil
+	}
+	return &indexKey{kind: keyKeyword, source: "lower(title)", values: []string{strings.ToLower(lit)},
+		getString: func(st *state) (string, bool) { return st.titleLower(), true }}
+}
+
+func isLowerTitle(n ast.Node) bool {
+	c, ok := n.(*ast.CallNode)
+	return ok && callee(c) == "lower" && len(c.Arguments) == 1 && isTitle(c.Arguments[0])
+}
+
+// requiredLiteral returns the longest literal that every match of re
+// contains, and whether it is matched case-insensitively.
+func requiredLiteral(re *syntax.Regexp) (string, bool) {
+	switch re.Op {
+	case syntax.OpLiteral:
+		return string(re.Rune), re.Flags&syntax.FoldCase != 0
+	case syntax.OpCapture, syntax.OpPlus:
+		return requiredLiteral(re.Sub[0])
+	case syntax.OpRepeat:
+		if re.Min >= 1 {
+			return requiredLiteral(re.Sub[0])
+		}
+	case syntax.OpConcat:
+		best, bestFold := "", false
+		for _, sub := range re.Sub {
+			if lit, fold := requiredLiteral(sub); len(lit) > len(best) {
+				best, bestFold = lit, fold
+			}
+		}
+		return best, bestFold
+	}
+	return "", false
+}
+
+func numberKey(n *ast.BinaryNode) *indexKey {
+	op, left, right := n.Operator, n.Left, n.Right
+	if _, ok := constant(left); ok {
+		left, right = right, left
+		op = map[string]string{"<": ">", ">": "<", "<=": ">=", ">=": "<="}[op]
+	}
+	c, ok := constant(right)
+	if !ok {
+		return nil
+	}
+	t, ok := number(c)
+	get, src := shallowPath(left)
+	if !ok || get == nil {
+		return nil
+	}
+	return &indexKey{kind: keyNumber, source: src, getAny: get, op: op, threshold: t}
+}

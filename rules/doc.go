@@ -1,0 +1,31 @@
+// Package rules reads organizer rule files and rule-test files.
+//
+// It is the first of three steps: rules parses and validates what a content
+// manager wrote, engine compiles it into an immutable ruleset, and the
+// ruleset evaluates events. Package rules knows YAML and nothing else: it
+// does not compile expressions and performs no I/O beyond reading the files
+// it is asked to load.
+//
+// Every value keeps the position it was written at, and every problem is
+// reported as a [*Error] whose text reads "file:line:col: message". Parsing
+// does not stop at the first problem: [Load] returns all of them, sorted.
+//
+// A rule file looks like this:
+//
+//	version: 1
+//	lists:
+//	  training_words: [training, module, onboarding, compliance]
+//	rules:
+//	  - name: training
+//	    description: Training content goes to the Training folder
+//	    on: [content.transcoded]
+//	    provider: vaultstream
+//	    when: containsAny(lower(title), lists.training_words)
+//	    stop: true
+//	    actions:
+//	      folder: Training
+//	      tags: [training]
+//
+// Files whose name ends in _test.yaml (or _test.yml) hold rule tests instead;
+// see [TestFile].
+package rules
