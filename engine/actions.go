@@ -123,12 +123,13 @@ type notifyTemplate struct{ url, text *template }
 // contribution is what one matching rule asks for, fully rendered: a rule
 // contributes all of it or, if any part fails, nothing.
 type contribution struct {
-	folder, visibility string
-	tags, removeTags   []string
-	permissions        []Permission
-	metadata           []metadataValue
-	derivatives        []Derivative
-	notify             []Notify
+	folder, visibility   string
+	tags, removeTags     []string
+	tagIDs, removeTagIDs []int32 // interned ids of tags and removeTags (-1: not interned)
+	permissions          []Permission
+	metadata             []metadataValue
+	derivatives          []Derivative
+	notify               []Notify
 }
 
 type metadataValue struct {
@@ -139,8 +140,37 @@ type metadataValue struct {
 func (c *contribution) reset() {
 	c.folder, c.visibility = "", ""
 	c.tags, c.removeTags = c.tags[:0], c.removeTags[:0]
+	c.tagIDs, c.removeTagIDs = c.tagIDs[:0], c.removeTagIDs[:0]
 	c.permissions, c.metadata = c.permissions[:0], c.metadata[:0]
 	c.derivatives, c.notify = c.derivatives[:0], c.notify[:0]
+}
+
+// literal reports whether no action holds an expression.
+func (a *actions) literal() bool {
+	lit := func(ts ...*template) bool {
+		for _, t := range ts {
+			if t != nil && t.parts != nil {
+				return false
+			}
+		}
+		return true
+	}
+	ok := lit(a.folder, a.visibility) && lit(a.tags...) && lit(a.removeTags...)
+	for _, p := range a.permissions {
+		ok = ok && lit(p.team, p.user, p.permission)
+	}
+	for _, m := range a.metadata {
+		ok = ok && lit(m.value)
+	}
+	for _, d := range a.derivatives {
+		for _, p := range d.params {
+			ok = ok && lit(p.value)
+		}
+	}
+	for _, n := range a.notify {
+		ok = ok && lit(n.url, n.text)
+	}
+	return ok
 }
 
 // render renders every action of a rule into c.

@@ -6,10 +6,19 @@ import (
 	"strings"
 )
 
+// A candidate is a rule index shifted left by one, with the low bit set
+// when the index hit alone proves the rule's condition true.
+func candidate(id int32, proven bool) int32 {
+	if proven {
+		return id<<1 | 1
+	}
+	return id << 1
+}
+
 // bucket holds the rules that apply to one event type, and their index.
 type bucket struct {
 	all      []int32 // every rule for the type, in evaluation order
-	residual []int32 // rules run for every event of the type
+	residual []int32 // candidates run for every event of the type
 	equal    []*equalIndex
 	keyword  []*keywordIndex
 	number   []*numberIndex
@@ -36,6 +45,7 @@ type numberIndex struct {
 type threshold struct {
 	value float64
 	rule  int32
+	exact bool
 }
 
 // newBucket indexes the given rules (indices into rs.rules, in order).
@@ -48,7 +58,7 @@ func newBucket(rs []*rule, ids []int32) *bucket {
 		k := rs[id].key
 		switch {
 		case k == nil:
-			b.residual = append(b.residual, id)
+			b.residual = append(b.residual, candidate(id, false))
 		case k.kind == keyEqual:
 			e := equal[k.source]
 			if e == nil {
@@ -56,9 +66,10 @@ func newBucket(rs []*rule, ids []int32) *bucket {
 				equal[k.source] = e
 				b.equal = append(b.equal, e)
 			}
+			c := candidate(id, k.exact)
 			for _, v := range k.values {
-				if list := e.values[v]; len(list) == 0 || list[len(list)-1] != id {
-					e.values[v] = append(list, id)
+				if list := e.values[v]; len(list) == 0 || list[len(list)-1] != c {
+					e.values[v] = append(list, c)
 				}
 			}
 		case k.kind == keyNumber:
@@ -68,7 +79,7 @@ func newBucket(rs []*rule, ids []int32) *bucket {
 				number[k.source] = n
 				b.number = append(b.number, n)
 			}
-			n.add(k.op, threshold{k.threshold, id})
+			n.add(k.op, threshold{k.threshold, id, k.exact})
 		case k.kind == keyKeyword:
 			keywordRules[k.source] = append(keywordRules[k.source], id)
 		}
@@ -84,7 +95,9 @@ func newBucket(rs []*rule, ids []int32) *bucket {
 	for _, src := range sources {
 		ids := keywordRules[src]
 		if len(ids) < keywordIndexMin {
-			b.residual = append(b.residual, ids...)
+			for _, id := range ids {
+				b.residual = append(b.residual, candidate(id, false))
+			}
 			continue
 		}
 		b.keyword = append(b.keyword, newKeywordIndex(rs, ids))
@@ -111,8 +124,9 @@ func newKeywordIndex(rs []*rule, ids []int32) *keywordIndex {
 					k.trigrams[t] = append(k.trigrams[t], wi)
 				}
 			}
-			if p := k.postings[wi]; len(p) == 0 || p[len(p)-1] != id {
-				k.postings[wi] = append(p, id)
+			c := candidate(id, rs[id].key.exact)
+			if p := k.postings[wi]; len(p) == 0 || p[len(p)-1] != c {
+				k.postings[wi] = append(p, c)
 			}
 		}
 	}
@@ -142,68 +156,59 @@ func (n *numberIndex) sort() {
 	}
 }
 
-// candidates returns the rules of the bucket that can match, in order.
-func (b *bucket) candidates(st *state) []int32 {
-	c := append(st.candidates[:0], b.residual...)
-	sorted := true
+// collect marks the rules of the bucket that can match the event in
+// st.hits, and in st.evals those whose condition must still run.
+func (b *bucket) collect(st *state) {
+	for _, c := range b.residual {
+		st.mark(c)
+	}
 	for _, e := range b.equal {
 		v, _ := e.get(st)
 		if s, ok := v.(string); ok {
-			if hits := e.values[s]; len(hits) > 0 {
-				c, sorted = append(c, hits...), false
+			for _, c := range e.values[s] {
+				st.mark(c)
 			}
 		}
 	}
 	for _, k := range b.keyword {
-		before := len(c)
-		c = k.find(st, c)
-		sorted = sorted && len(c) == before
+		k.find(st)
 	}
 	for _, n := range b.number {
-		before := len(c)
-		c = n.find(st, c)
-		sorted = sorted && len(c) == before
+		n.find(st)
 	}
-	if !sorted {
-		slices.Sort(c)
-		c = slices.Compact(c)
-	}
-	st.candidates = c
-	return c
 }
 
-// find appends the rules of every word the source contains.
-func (k *keywordIndex) find(st *state, c []int32) []int32 {
+// find marks the rules of every word the source contains.
+func (k *keywordIndex) find(st *state) {
 	s, _ := k.get(st)
 	for _, wi := range k.short {
 		if strings.Contains(s, k.words[wi]) {
-			c = append(c, k.postings[wi]...)
+			st.markAll(k.postings[wi])
 		}
 	}
 	for i := 0; i+3 <= len(s); i++ {
 		for _, wi := range k.trigrams[trigram(s[i:])] {
 			if strings.HasPrefix(s[i:], k.words[wi]) {
-				c = append(c, k.postings[wi]...)
+				st.markAll(k.postings[wi])
 			}
 		}
 	}
-	return c
 }
 
-// find appends the rules whose threshold the value passes; every rule when
+// find marks the rules whose threshold the value passes; every rule when
 // the value is not a number (their evaluation decides, or reports the error).
-func (n *numberIndex) find(st *state, c []int32) []int32 {
+func (n *numberIndex) find(st *state) {
 	v, _ := n.get(st)
 	x, ok := number(v)
 	for _, list := range [][]threshold{n.gt, n.ge, n.lt, n.le} {
 		if !ok {
 			for _, t := range list {
-				c = append(c, t.rule)
+				st.mark(candidate(t.rule, false))
 			}
 		}
 	}
 	if !ok {
-		return c
+		return
 	}
 	above := func(list []threshold, strict bool) int { // first index whose value is > x (or >= x)
 		return sort.Search(len(list), func(i int) bool {
@@ -214,16 +219,15 @@ func (n *numberIndex) find(st *state, c []int32) []int32 {
 		})
 	}
 	for _, t := range n.gt[:above(n.gt, false)] { // t < x
-		c = append(c, t.rule)
+		st.mark(candidate(t.rule, t.exact))
 	}
 	for _, t := range n.ge[:above(n.ge, true)] { // t <= x
-		c = append(c, t.rule)
+		st.mark(candidate(t.rule, t.exact))
 	}
 	for _, t := range n.lt[above(n.lt, true):] { // t > x
-		c = append(c, t.rule)
+		st.mark(candidate(t.rule, t.exact))
 	}
 	for _, t := range n.le[above(n.le, false):] { // t >= x
-		c = append(c, t.rule)
+		st.mark(candidate(t.rule, t.exact))
 	}
-	return c
 }

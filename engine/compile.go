@@ -45,6 +45,7 @@ func Provider(name string, unsupported ...string) Option {
 // Ruleset is a compiled, immutable rule set, safe for concurrent use.
 type Ruleset struct {
 	rules   []*rule
+	tags    tagTable // every tag a rule names literally
 	digest  string
 	buckets map[string]*bucket // by event type named in some rule's on:
 	others  sync.Map           // event type -> *bucket, built on first use
@@ -60,6 +61,7 @@ type rule struct {
 	stop     bool
 	actions  actions
 	capture  *capture
+	static   *contribution // the rendered actions, when every one is literal
 	paths    []valuePath
 	key      *indexKey
 }
@@ -123,6 +125,7 @@ func Compile(set *rules.Set, opts ...Option) (*Ruleset, rules.ErrorList) {
 		c.errs.Sort()
 		return nil, c.errs
 	}
+	rs.internTags()
 	for _, typ := range rs.namedTypes() {
 		rs.buckets[typ] = rs.newBucket(typ)
 	}
@@ -189,13 +192,22 @@ func (r *rule) appliesTo(typ string) bool {
 
 // ruleCompiler compiles rules, collecting every problem.
 type ruleCompiler struct {
-	exprs *exprCompiler
-	cfg   *config
-	errs  rules.ErrorList
+	exprs     *exprCompiler
+	cfg       *config
+	errs      rules.ErrorList
+	usedMatch bool // a template of the current rule reads match
 }
 
 func (c *ruleCompiler) rule(src *rules.Rule) *rule {
-	r := &rule{name: src.Name.Value, position: src.Pos.String(), stop: src.Stop}
+	pos := src.Pos // where the rule's mapping starts, or better, its name
+	if src.Name.Value != "" {
+		pos = src.Name.Pos
+		pos.Col = src.Pos.Col
+		if src.Name.Pos.Line != src.Pos.Line {
+			pos.Col = src.Name.Pos.Col - len("name: ")
+		}
+	}
+	r := &rule{name: src.Name.Value, position: pos.String(), stop: src.Stop}
 	for _, on := range src.On {
 		r.on = append(r.on, on.Value)
 		c.checkEventType(on)
@@ -218,6 +230,18 @@ func (c *ruleCompiler) rule(src *rules.Rule) *rule {
 		}
 	}
 	r.actions = c.actions(src, r)
+	if !c.usedMatch {
+		r.capture = nil // no template reads match: do not build it
+	}
+	if r.actions.literal() {
+		// Literal values were validated when the file was parsed; one that
+		// still fails to render is left to fail, visibly, at evaluation.
+		r.static = &contribution{}
+		if r.actions.render(nil, r.static) != nil {
+			r.static = nil
+		}
+	}
+	c.usedMatch = false
 	return r
 }
 
@@ -354,3 +378,20 @@ func findCapture(n ast.Node) *capture {
 type visitorFunc func(*ast.Node)
 
 func (f visitorFunc) Visit(n *ast.Node) { f(n) }
+
+// internTags numbers the literal tags of static contributions.
+func (rs *Ruleset) internTags() {
+	rs.tags = tagTable{}
+	for _, r := range rs.rules {
+		if r.static == nil {
+			continue
+		}
+		for _, t := range append(slices.Clone(r.static.tags), r.static.removeTags...) {
+			if _, ok := rs.tags[t]; !ok {
+				rs.tags[t] = int32(len(rs.tags))
+			}
+		}
+		r.static.tagIDs = rs.tags.ids(r.static.tags, nil)
+		r.static.removeTagIDs = rs.tags.ids(r.static.removeTags, nil)
+	}
+}

@@ -59,6 +59,7 @@ func (c *ruleCompiler) template(t *rules.Template, src *rules.Rule, r *rule) *te
 			c.errs = append(c.errs, err)
 			continue
 		}
+		c.usedMatch = c.usedMatch || comp.usesMatch
 		if comp.usesMatch && r.capture == nil {
 			c.errs.Add(t.PosAt(p.Offset), "match needs the rule's when to test a constant pattern, as in: when: title matches \"^(?P<show>.+) S\\\\d+\"")
 		}

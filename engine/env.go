@@ -16,6 +16,10 @@ type Env struct {
 	Now      time.Time         `expr:"now"`
 	Match    map[string]string `expr:"match"` // in templates: the captures of the rule's `matches`
 
+	// Lists types lists.<name> for the first type check; compilation then
+	// replaces each use with the list's values.
+	Lists map[string][]string `expr:"lists"`
+
 	Ctx context.Context `expr:"ctx"` // carries the evaluation deadline; not for rules
 }
 

@@ -4,7 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
+	"math/bits"
+	"regexp"
 	"strings"
 	"time"
 )
@@ -35,55 +36,81 @@ func FullTrace() EvalOption {
 // context's deadline bounds the evaluation: a rule still running when it
 // passes is stopped and marked as an error, as is every rule after it.
 func (rs *Ruleset) Evaluate(ctx context.Context, ev Event, opts ...EvalOption) Decision {
-	var cfg evalConfig
+	st := getState(ctx)
+	defer putState(st)
+	cfg := &st.cfg
 	for _, o := range opts {
-		o(&cfg)
+		o(cfg)
 	}
 	if !cfg.nowSet {
 		cfg.now = ev.ReceivedAt
 	}
-	st := getState(ctx, &ev, cfg.now)
-	defer putState(st)
-	d := Decision{Event: ev, Ruleset: rs.digest, Matched: []string{}, Plan: newPlan()}
-	m := merger{plan: &d.Plan, trace: cfg.fullTrace}
+	st.event, st.now = ev, cfg.now
+	d := &st.decision
+	*d = Decision{Event: ev, Ruleset: rs.digest, Matched: []string{}, Plan: newPlan()}
+	st.sizeBitmaps(len(rs.rules), len(rs.tags))
+	st.merger = merger{plan: &d.Plan, trace: cfg.fullTrace, tags: rs.tags, added: st.added, removed: st.removed}
 	b := rs.bucket(ev.Type)
 	if cfg.fullTrace {
-		rs.traceAll(st, b, &d, &m)
+		rs.traceAll(st, b, d, &st.merger)
 	} else {
-		rs.evaluateCandidates(st, b, &d, &m)
+		rs.evaluateCandidates(st, b, d, &st.merger)
 	}
-	return d
+	return *d
 }
 
-// evaluateCandidates runs only the rules the index says can match.
+// evaluateCandidates runs only the rules the index says can match, in
+// order, skipping the condition of those the index hit alone proves.
 func (rs *Ruleset) evaluateCandidates(st *state, b *bucket, d *Decision, m *merger) {
-	for i, id := range b.candidates(st) {
-		r := rs.rules[id]
-		if r.provider != "" && r.provider != st.ev.Provider {
+	b.collect(st)
+	if n := popcount(st.hits); n > 4 {
+		d.Matched = make([]string, 0, n)
+	}
+	seen, stopped := 0, false
+	for w, word := range st.hits {
+		if word == 0 {
 			continue
 		}
-		if i%64 == 63 && st.ctx.Err() != nil {
-			d.Trace = append(d.Trace, r.entry(Errored, "evaluation deadline exceeded before this rule ran"))
-			continue
+		evals := st.evals[w]
+		for ; word != 0 && !stopped; word &= word - 1 {
+			bit := bits.TrailingZeros64(word)
+			id := w<<6 | bit
+			seen++
+			stopped = rs.evaluateOne(st, rs.rules[id], evals&(1<<bit) != 0, seen, d, m)
 		}
+	}
+}
+
+// evaluateOne runs one candidate and reports whether it stopped evaluation.
+func (rs *Ruleset) evaluateOne(st *state, r *rule, eval bool, seen int, d *Decision, m *merger) bool {
+	if r.provider != "" && r.provider != st.ev.Provider {
+		return false
+	}
+	if seen%64 == 0 && st.ctx.Err() != nil {
+		d.Trace = append(d.Trace, r.entry(Errored, "evaluation deadline exceeded before this rule ran"))
+		return false
+	}
+	if eval {
 		matched, err := r.match(st)
 		if err != nil {
 			d.Trace = append(d.Trace, r.errorEntry(st, err))
-			continue
+			return false
 		}
 		if !matched {
-			continue
-		}
-		if err := r.actions.render(st, &st.contrib); err != nil {
-			d.Trace = append(d.Trace, r.errorEntry(st, err))
-			continue
-		}
-		d.Matched = append(d.Matched, r.name)
-		m.add(r.name, &st.contrib)
-		if r.stop {
-			return
+			return false
 		}
 	}
+	contrib := r.static
+	if contrib == nil {
+		if err := rs.render(st, r); err != nil {
+			d.Trace = append(d.Trace, r.errorEntry(st, err))
+			return false
+		}
+		contrib = &st.contrib
+	}
+	d.Matched = append(d.Matched, r.name)
+	m.add(r.name, contrib)
+	return r.stop
 }
 
 // traceAll runs every rule of the event's type and records each one.
@@ -106,7 +133,7 @@ func (rs *Ruleset) traceAll(st *state, b *bucket, d *Decision, m *merger) {
 			d.Trace = append(d.Trace, r.entry(Skipped, fmt.Sprintf("rule %s matched and stopped evaluation", stoppedBy)))
 			continue
 		}
-		e := r.traceOne(st, m)
+		e := rs.traceOne(st, r, m)
 		d.Trace = append(d.Trace, e)
 		if e.Result == Matched {
 			d.Matched = append(d.Matched, r.name)
@@ -117,7 +144,25 @@ func (rs *Ruleset) traceAll(st *state, b *bucket, d *Decision, m *merger) {
 	}
 }
 
-func (r *rule) traceOne(st *state, m *merger) TraceEntry {
+// render renders a rule's actions into st.contrib, with tag ids.
+func (rs *Ruleset) render(st *state, r *rule) error {
+	c := &st.contrib
+	if err := r.actions.render(st, c); err != nil {
+		return err
+	}
+	c.tagIDs, c.removeTagIDs = rs.tags.ids(c.tags, c.tagIDs), rs.tags.ids(c.removeTags, c.removeTagIDs)
+	return nil
+}
+
+func popcount(words []uint64) int {
+	n := 0
+	for _, w := range words {
+		n += bits.OnesCount64(w)
+	}
+	return n
+}
+
+func (rs *Ruleset) traceOne(st *state, r *rule, m *merger) TraceEntry {
 	if st.ctx.Err() != nil {
 		return r.entry(Errored, "evaluation deadline exceeded before this rule ran")
 	}
@@ -136,12 +181,16 @@ func (r *rule) traceOne(st *state, m *merger) TraceEntry {
 	if !matched {
 		return e
 	}
-	if err := r.actions.render(st, &st.contrib); err != nil {
-		e := r.errorEntry(st, err)
-		e.Values = r.values(st)
-		return e
+	contrib := r.static
+	if contrib == nil {
+		if err := rs.render(st, r); err != nil {
+			e := r.errorEntry(st, err)
+			e.Values = r.values(st)
+			return e
+		}
+		contrib = &st.contrib
 	}
-	e.Overridden = m.add(r.name, &st.contrib)
+	e.Overridden = m.add(r.name, contrib)
 	if r.stop {
 		e.Detail += "; stop: later rules are skipped"
 	}
@@ -207,6 +256,7 @@ func (r *rule) errorEntry(st *state, err error) TraceEntry {
 	if i := strings.IndexByte(msg, '\n'); i >= 0 {
 		msg = msg[:i] // expr appends the expression with a caret
 	}
+	msg = exprPosition.ReplaceAllString(msg, "") // "(1:1)", relative to the expression
 	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) || strings.Contains(msg, "deadline exceeded") {
 		return r.entry(Errored, "evaluation deadline exceeded: "+msg)
 	}
@@ -219,6 +269,8 @@ func (r *rule) errorEntry(st *state, err error) TraceEntry {
 	return r.entry(Errored, msg)
 }
 
+var exprPosition = regexp.MustCompile(` \(\d+:\d+\)$`)
+
 // values returns what the condition's fields held.
 func (r *rule) values(st *state) map[string]any {
 	out := make(map[string]any, len(r.paths))
@@ -228,103 +280,6 @@ func (r *rule) values(st *state) map[string]any {
 		}
 	}
 	return out
-}
-
-// merger folds contributions into a plan: the first rule to set a
-// single-valued action wins; lists accumulate without duplicates.
-type merger struct {
-	plan         *Plan
-	trace        bool
-	folderBy     string
-	visibilityBy string
-	metadataBy   map[string]string
-	tagBy        map[string]string
-}
-
-// add merges one rule's contribution and, when tracing, returns what it
-// asked for that earlier rules had already decided otherwise.
-func (m *merger) add(rule string, c *contribution) []string {
-	var lost []string
-	override := func(format string, args ...any) {
-		if m.trace {
-			lost = append(lost, fmt.Sprintf(format, args...))
-		}
-	}
-	p := m.plan
-	if c.folder != "" {
-		switch {
-		case m.folderBy == "":
-			p.Folder, m.folderBy = c.folder, rule
-		case p.Folder != c.folder:
-			override("folder %q: rule %s set %q first", c.folder, m.folderBy, p.Folder)
-		}
-	}
-	if c.visibility != "" {
-		switch {
-		case m.visibilityBy == "":
-			p.Visibility, m.visibilityBy = c.visibility, rule
-		case p.Visibility != c.visibility:
-			override("visibility %q: rule %s set %q first", c.visibility, m.visibilityBy, p.Visibility)
-		}
-	}
-	for _, t := range c.tags {
-		if slices.Contains(p.RemoveTags, t) {
-			override("tag %q: rule %s removes it", t, m.tagBy[t])
-		} else if !slices.Contains(p.Tags, t) {
-			p.Tags = append(p.Tags, t)
-			m.setTagBy(t, rule)
-		}
-	}
-	for _, t := range c.removeTags {
-		if slices.Contains(p.Tags, t) {
-			override("remove tag %q: rule %s adds it", t, m.tagBy[t])
-		} else if !slices.Contains(p.RemoveTags, t) {
-			p.RemoveTags = append(p.RemoveTags, t)
-			m.setTagBy(t, rule)
-		}
-	}
-	for _, perm := range c.permissions {
-		if !slices.Contains(p.Permissions, perm) {
-			p.Permissions = append(p.Permissions, perm)
-		}
-	}
-	for _, kv := range c.metadata {
-		if by, set := m.metadataBy[kv.key]; set {
-			if fmt.Sprint(p.Metadata[kv.key]) != fmt.Sprint(kv.value) {
-				override("metadata.%s %v: rule %s set %v first", kv.key, kv.value, by, p.Metadata[kv.key])
-			}
-			continue
-		}
-		if m.metadataBy == nil {
-			m.metadataBy = map[string]string{}
-		}
-		m.metadataBy[kv.key] = rule
-		p.Metadata[kv.key] = kv.value
-	}
-	for _, d := range c.derivatives {
-		if !slices.ContainsFunc(p.Derivatives, d.equal) {
-			p.Derivatives = append(p.Derivatives, d)
-		}
-	}
-	for _, n := range c.notify {
-		if !slices.Contains(p.Notify, n) {
-			p.Notify = append(p.Notify, n)
-		}
-	}
-	if lost == nil && m.trace {
-		lost = []string{}
-	}
-	return lost
-}
-
-func (m *merger) setTagBy(tag, rule string) {
-	if !m.trace {
-		return
-	}
-	if m.tagBy == nil {
-		m.tagBy = map[string]string{}
-	}
-	m.tagBy[tag] = rule
 }
 
 func (d Derivative) equal(o Derivative) bool {

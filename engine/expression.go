@@ -9,7 +9,10 @@ import (
 
 	"github.com/expr-lang/expr"
 	"github.com/expr-lang/expr/ast"
+	"github.com/expr-lang/expr/checker"
+	"github.com/expr-lang/expr/conf"
 	"github.com/expr-lang/expr/file"
+	"github.com/expr-lang/expr/parser"
 	"github.com/expr-lang/expr/vm"
 
 	"github.com/organizer-dev/organizer/rules"
@@ -54,23 +57,50 @@ func (c *exprCompiler) compile(s rules.Scalar, off int, src string, condition bo
 	if len(src) > MaxExprLen {
 		return nil, rules.Errorf(s.PosAt(off), "expression is %d bytes long; the limit is %d", len(src), MaxExprLen)
 	}
-	p := &patcher{lists: c.lists}
-	opts := append(slices.Clip(c.base), expr.Patch(p))
+	opts := slices.Clip(c.base)
 	if condition {
 		opts = append(opts, expr.AsBool())
 	}
-	program, err := expr.Compile(src, opts...)
+	if err := typeCheck(src, opts); err != nil {
+		return nil, c.positioned(s, off, err, condition)
+	}
+	p := &patcher{lists: c.lists}
+	program, err := expr.Compile(src, append(opts, expr.Patch(p))...)
 	if p.err != nil {
 		return nil, rules.Errorf(s.PosAt(off+p.err.From), "%s", p.err.Message)
 	}
 	if err != nil {
-		var fe *file.Error
-		if errors.As(err, &fe) {
-			return nil, rules.Errorf(s.PosAt(off+fe.From), "%s", friendly(fe.Message, condition))
-		}
-		return nil, rules.Errorf(s.PosAt(off), "%v", err)
+		return nil, c.positioned(s, off, err, condition)
 	}
 	return &compiled{source: src, program: program, usesMatch: p.usesMatch}, nil
+}
+
+// typeCheck parses and type-checks src without the patcher. expr (1.17.8)
+// stops reporting unknown names inside call arguments once any Patch visitor
+// is configured, so the check that finds them runs first, on its own.
+func typeCheck(src string, opts []expr.Option) error {
+	cfg := conf.CreateNew()
+	for _, o := range opts {
+		o(cfg)
+	}
+	for name := range cfg.Disabled {
+		delete(cfg.Builtins, name)
+	}
+	tree, err := parser.ParseWithConfig(src, cfg)
+	if err != nil {
+		return err
+	}
+	_, err = checker.Check(tree, cfg)
+	return err
+}
+
+// positioned maps an expr error to the rule file.
+func (c *exprCompiler) positioned(s rules.Scalar, off int, err error, condition bool) *rules.Error {
+	var fe *file.Error
+	if errors.As(err, &fe) {
+		return rules.Errorf(s.PosAt(off+fe.From), "%s", friendly(fe.Message, condition))
+	}
+	return rules.Errorf(s.PosAt(off), "%s", friendly(err.Error(), condition))
 }
 
 var (
@@ -97,6 +127,9 @@ func friendly(msg string, condition bool) string {
 			return fmt.Sprintf("%s has no field %s; did you mean %s?", what, m[2], best)
 		}
 		return fmt.Sprintf("%s has no field %s (fields: %s)", what, m[2], strings.Join(fields, ", "))
+	}
+	if msg == "time.Time is not callable" {
+		return "now is the evaluation time, not a function: write now, not now()"
 	}
 	if condition && strings.HasPrefix(msg, "expected bool, but got") {
 		return "when must be true or false, but this " + strings.TrimPrefix(msg, "expected bool, but got ") + " is neither" +

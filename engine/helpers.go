@@ -143,7 +143,7 @@ func functions() []expr.Option {
 		}, new(func(string, []string) bool), new(func(string, []any) bool)),
 		expr.Function("daysSince", func(p ...any) (any, error) {
 			return DaysSince(p[0], p[1].(time.Time))
-		}, new(func(any, time.Time) int)),
+		}, new(func(any, time.Time) int), new(func(any) int)),
 		expr.Function("repeat", func(p ...any) (any, error) {
 			s, n := p[0].(string), p[1].(int)
 			if n < 0 {

@@ -29,6 +29,7 @@ const (
 )
 
 type indexKey struct {
+	exact     bool // a hit is the whole condition: the rule matches without running it
 	kind      keyKind
 	source    string // the indexed expression, e.g. metadata.department
 	getAny    anyFn
@@ -36,10 +37,21 @@ type indexKey struct {
 	values    []string
 	op        string
 	threshold float64
+	exactOp   bool // the key's test is the operator itself, not a prefilter for it
 }
 
 // keyOf returns the index key of a condition, or nil.
 func keyOf(n ast.Node) *indexKey {
+	k := firstKey(n)
+	if k != nil {
+		b, isBinary := n.(*ast.BinaryNode)
+		conjunction := isBinary && (b.Operator == "&&" || b.Operator == "and")
+		k.exact = k.exactOp && !conjunction
+	}
+	return k
+}
+
+func firstKey(n ast.Node) *indexKey {
 	for {
 		b, ok := n.(*ast.BinaryNode)
 		if !ok || (b.Operator != "&&" && b.Operator != "and") {
@@ -51,26 +63,30 @@ func keyOf(n ast.Node) *indexKey {
 	case *ast.BinaryNode:
 		switch n.Operator {
 		case "==":
-			return equalKey(n.Left, n.Right)
+			return exactly(equalKey(n.Left, n.Right))
 		case "in":
 			if get, src := shallowPath(n.Left); get != nil {
 				if values, ok := constStrings(n.Right); ok {
-					return &indexKey{kind: keyEqual, source: src, getAny: get, values: values}
+					return &indexKey{kind: keyEqual, source: src, getAny: get, values: values, exactOp: true}
 				}
 			}
 		case "contains", "startsWith", "endsWith":
 			if s, ok := n.Right.(*ast.StringNode); ok {
-				return keywordKey(n.Left, []string{s.Value})
+				k := keywordKey(n.Left, []string{s.Value})
+				if n.Operator == "contains" {
+					return exactly(k)
+				}
+				return k
 			}
 		case "matches":
 			return regexpKey(n)
 		case "<", ">", "<=", ">=":
-			return numberKey(n)
+			return exactly(numberKey(n))
 		}
 	case *ast.CallNode:
 		if callee(n) == "containsAny" && len(n.Arguments) == 2 {
 			if words, ok := constStrings(n.Arguments[1]); ok {
-				return keywordKey(n.Arguments[0], words)
+				return exactly(keywordKey(n.Arguments[0], words))
 			}
 		}
 	}
@@ -213,4 +229,11 @@ func numberKey(n *ast.BinaryNode) *indexKey {
 		return nil
 	}
 	return &indexKey{kind: keyNumber, source: src, getAny: get, op: op, threshold: t}
+}
+
+func exactly(k *indexKey) *indexKey {
+	if k != nil {
+		k.exactOp = true
+	}
+	return k
 }

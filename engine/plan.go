@@ -1,5 +1,7 @@
 package engine
 
+import "encoding/json"
+
 // Decision is the outcome of evaluating one event: the dry-run result, the
 // record the service keeps, and what rule tests compare against.
 type Decision struct {
@@ -68,9 +70,43 @@ type TraceEntry struct {
 	Overridden []string       `json:"overridden"`
 }
 
-// newPlan returns a plan whose lists are empty rather than null, as the JSON
-// contract wants.
+// newPlan returns a plan whose lists are empty rather than nil. Metadata
+// stays nil until a rule sets a field; JSON shows it as {}.
 func newPlan() Plan {
 	return Plan{Tags: []string{}, RemoveTags: []string{}, Permissions: []Permission{},
-		Metadata: map[string]any{}, Derivatives: []Derivative{}, Notify: []Notify{}}
+		Derivatives: []Derivative{}, Notify: []Notify{}}
+}
+
+// MarshalJSON writes empty lists and maps as [] and {}, never null, as the
+// JSON contract wants.
+func (p Plan) MarshalJSON() ([]byte, error) {
+	type plain Plan
+	q := plain(p)
+	if q.Metadata == nil {
+		q.Metadata = map[string]any{}
+	}
+	q.Tags, q.RemoveTags = orEmpty(q.Tags), orEmpty(q.RemoveTags)
+	q.Permissions, q.Derivatives, q.Notify = orEmpty(q.Permissions), orEmpty(q.Derivatives), orEmpty(q.Notify)
+	return json.Marshal(q)
+}
+
+// MarshalJSON writes an empty match list or trace as [].
+func (d Decision) MarshalJSON() ([]byte, error) {
+	type plain Decision
+	q := plain(d)
+	q.Matched, q.Trace = orEmpty(q.Matched), orEmpty(q.Trace)
+	if q.Event.Data == nil {
+		q.Event.Data = map[string]any{}
+	}
+	if q.Event.Content.Metadata == nil {
+		q.Event.Content.Metadata = map[string]any{}
+	}
+	return json.Marshal(q)
+}
+
+func orEmpty[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
 }

@@ -13,28 +13,38 @@ import (
 // environment, built only if some rule needs the VM, and scratch space.
 type state struct {
 	ctx        context.Context
-	ev         *Event
+	ev         *Event // &event
+	event      Event
 	now        time.Time
+	cfg        evalConfig
+	decision   Decision
+	merger     merger
 	lowerTitle string
 	lowered    bool
 	env        *Env
 	vm         vm.VM
-	candidates []int32
-	kwSeen     []uint64
+	hits       []uint64 // bitmap of candidate rules
+	evals      []uint64 // bitmap of candidates whose condition must run
+	added      []uint64 // bitmap of interned tags the plan adds
+	removed    []uint64 // bitmap of interned tags the plan removes
 	contrib    contribution
 }
 
 var statePool = sync.Pool{New: func() any { return new(state) }}
 
-func getState(ctx context.Context, ev *Event, now time.Time) *state {
+func getState(ctx context.Context) *state {
 	st := statePool.Get().(*state)
-	st.ctx, st.ev, st.now = ctx, ev, now
+	st.ctx, st.ev = ctx, &st.event
 	return st
 }
 
 func putState(st *state) {
-	st.ctx, st.ev, st.env, st.lowered, st.lowerTitle = nil, nil, nil, false, ""
-	st.candidates = st.candidates[:0]
+	st.ctx, st.env, st.lowered, st.lowerTitle = nil, nil, false, ""
+	st.event, st.decision, st.merger, st.cfg = Event{}, Decision{}, merger{}, evalConfig{}
+	clear(st.hits)
+	clear(st.evals)
+	clear(st.added)
+	clear(st.removed)
 	st.contrib.reset()
 	statePool.Put(st)
 }
@@ -59,4 +69,33 @@ func (st *state) environment() *Env {
 func (st *state) run(p *vm.Program, env *Env) (any, error) {
 	st.vm.MemoryBudget = MemoryBudget
 	return st.vm.Run(p, env)
+}
+
+// mark records a candidate (see candidate) in the bitmaps.
+func (st *state) mark(c int32) {
+	id := c >> 1
+	st.hits[id>>6] |= 1 << (id & 63)
+	if c&1 == 0 {
+		st.evals[id>>6] |= 1 << (id & 63)
+	}
+}
+
+func (st *state) markAll(cs []int32) {
+	for _, c := range cs {
+		st.mark(c)
+	}
+}
+
+// sizeBitmaps makes room for the rules and interned tags of a ruleset.
+func (st *state) sizeBitmaps(rules, tags int) {
+	st.hits, st.evals = sized(st.hits, rules), sized(st.evals, rules)
+	st.added, st.removed = sized(st.added, tags), sized(st.removed, tags)
+}
+
+func sized(bits []uint64, n int) []uint64 {
+	words := (n + 63) / 64
+	if cap(bits) < words {
+		return make([]uint64, words)
+	}
+	return bits[:words]
 }

@@ -1,8 +1,10 @@
 package rules
 
 import (
+	"fmt"
 	"regexp"
 	"slices"
+	"strings"
 
 	"gopkg.in/yaml.v3"
 )
@@ -175,7 +177,11 @@ func (w *walker) templates(n *yaml.Node, what string) []*Template {
 // are checked when they are rendered.
 func (w *walker) checkEnum(n *yaml.Node, t *Template, what string, allowed []string) {
 	if t != nil && t.IsLiteral() && !slices.Contains(allowed, t.Value) {
-		w.errorf(n, "%s %q is not one of %v%s", what, t.Value, allowed, suggest(t.Value, allowed))
+		msg := fmt.Sprintf("%s %q must be one of %s", what, t.Value, strings.Join(allowed, ", "))
+		if best := Suggest(t.Value, allowed); best != "" {
+			msg += fmt.Sprintf("; did you mean %q?", best)
+		}
+		w.errorf(n, "%s", msg)
 	}
 }
 

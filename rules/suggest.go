@@ -76,6 +76,10 @@ func syntaxError(src *source, err error) *Error {
 		text = string(src.text[src.lines[line-1]:end])
 	}
 	col := len(text) - len(strings.TrimLeft(text, " \t")) + 1
+	if tab := strings.IndexByte(text, '\t'); tab >= 0 && tab < col-1 {
+		col = tab + 1 // YAML forbids tabs in indentation: point at the tab
+		msg += " (a tab in the indentation; indent with spaces)"
+	}
 	if i := strings.Index(text, "{{"); i >= 0 && !strings.ContainsAny(text[:i], `"'`) {
 		col = len([]rune(text[:i])) + 1
 		msg += "; an unquoted {{ }} template must be quoted: \"{{ ... }}\""

@@ -103,16 +103,20 @@ func (w *walker) testCase(n *yaml.Node) *TestCase {
 	if seen["name"] == nil {
 		w.errorf(n, "test needs a name")
 	}
+	label := "test"
+	if c.Name.Value != "" {
+		label = fmt.Sprintf("test %q", c.Name.Value)
+	}
 	switch {
 	case seen["event"] != nil && seen["payload"] != nil:
-		w.errorf(n, "test %q has both an event and a payload; keep one", c.Name.Value)
+		w.errorf(n, "%s has both an event and a payload; keep one", label)
 	case seen["event"] == nil && seen["payload"] == nil:
-		w.errorf(n, "test %q needs an event (or a payload with its provider)", c.Name.Value)
+		w.errorf(n, "%s needs an event (or a payload with its provider)", label)
 	case seen["payload"] != nil && seen["provider"] == nil:
-		w.errorf(n, "test %q: a payload needs `provider:` to say whose payload it is", c.Name.Value)
+		w.errorf(n, "%s: a payload needs `provider:` to say whose payload it is", label)
 	}
 	if seen["expect"] == nil {
-		w.errorf(n, "test %q needs an expect block", c.Name.Value)
+		w.errorf(n, "%s needs an expect block", label)
 	}
 	return c
 }

@@ -81,6 +81,9 @@ func readEvent(name string, stdin interface{ Read([]byte) (int, error) }) (engin
 	if err := dec.Decode(&ev); err != nil {
 		return ev, fmt.Errorf("%s: not a valid event: %w", name, err)
 	}
+	if dec.More() {
+		return ev, fmt.Errorf("%s: not a valid event: more data follows the event's JSON object", name)
+	}
 	if ev.Type == "" {
 		return ev, fmt.Errorf("%s: the event has no type", name)
 	}

@@ -1,0 +1,171 @@
+package engine
+
+import (
+	"fmt"
+	"slices"
+)
+
+// merger folds contributions into a plan: the first rule to set a
+// single-valued action wins; lists accumulate without duplicates.
+type merger struct {
+	plan         *Plan
+	trace        bool
+	tags         tagTable
+	added        []uint64 // bitset, by tag id, of the plan's tags
+	removed      []uint64 // bitset, by tag id, of the plan's remove_tags
+	folderBy     string
+	visibilityBy string
+	metadataBy   map[string]string
+	tagBy        map[string]string
+	lost         []string
+}
+
+// tagTable interns the tags that rules name literally, so that merging a
+// rule's tags is a bit test rather than a string search.
+type tagTable map[string]int32
+
+// ids returns the id of each tag, or -1 for a tag the table does not hold.
+func (t tagTable) ids(tags []string, out []int32) []int32 {
+	out = out[:0]
+	for _, tag := range tags {
+		id, ok := t[tag]
+		if !ok {
+			id = -1
+		}
+		out = append(out, id)
+	}
+	return out
+}
+
+func has(set []uint64, id int32) bool { return set[id>>6]&(1<<(id&63)) != 0 }
+func set(bits []uint64, id int32)     { bits[id>>6] |= 1 << (id & 63) }
+
+// add merges one rule's contribution and, when tracing, returns what it
+// asked for that earlier rules had already decided otherwise.
+func (m *merger) add(rule string, c *contribution) []string {
+	m.lost = nil
+	p := m.plan
+	if c.folder != "" {
+		switch {
+		case m.folderBy == "":
+			p.Folder, m.folderBy = c.folder, rule
+		case m.trace && p.Folder != c.folder:
+			m.override("folder %q: rule %s set %q first", c.folder, m.folderBy, p.Folder)
+		}
+	}
+	if c.visibility != "" {
+		switch {
+		case m.visibilityBy == "":
+			p.Visibility, m.visibilityBy = c.visibility, rule
+		case m.trace && p.Visibility != c.visibility:
+			m.override("visibility %q: rule %s set %q first", c.visibility, m.visibilityBy, p.Visibility)
+		}
+	}
+	m.addTags(rule, c.tags, c.tagIDs)
+	m.removeTags(rule, c.removeTags, c.removeTagIDs)
+	for _, perm := range c.permissions {
+		if !slices.Contains(p.Permissions, perm) {
+			p.Permissions = append(p.Permissions, perm)
+		}
+	}
+	m.addMetadata(rule, c.metadata)
+	for _, d := range c.derivatives {
+		if !slices.ContainsFunc(p.Derivatives, d.equal) {
+			p.Derivatives = append(p.Derivatives, d)
+		}
+	}
+	for _, n := range c.notify {
+		if !slices.Contains(p.Notify, n) {
+			p.Notify = append(p.Notify, n)
+		}
+	}
+	if m.lost == nil && m.trace {
+		return []string{}
+	}
+	return m.lost
+}
+
+// inPlan reports whether a tag is in a plan list, by bit when it has an id.
+func inPlan(bits []uint64, id int32, list []string, tag string) bool {
+	if id >= 0 {
+		return has(bits, id)
+	}
+	return slices.Contains(list, tag)
+}
+
+func (m *merger) addTags(rule string, tags []string, ids []int32) {
+	p := m.plan
+	for i, t := range tags {
+		id := ids[i]
+		switch {
+		case inPlan(m.added, id, p.Tags, t):
+		case inPlan(m.removed, id, p.RemoveTags, t):
+			if m.trace {
+				m.override("tag %q: rule %s removes it", t, m.tagBy[t])
+			}
+		default:
+			p.Tags = append(p.Tags, t)
+			if id >= 0 {
+				set(m.added, id)
+			}
+			m.setTagBy(t, rule)
+		}
+	}
+}
+
+func (m *merger) removeTags(rule string, tags []string, ids []int32) {
+	p := m.plan
+	for i, t := range tags {
+		id := ids[i]
+		switch {
+		case inPlan(m.removed, id, p.RemoveTags, t):
+		case inPlan(m.added, id, p.Tags, t):
+			if m.trace {
+				m.override("remove tag %q: rule %s adds it", t, m.tagBy[t])
+			}
+		default:
+			p.RemoveTags = append(p.RemoveTags, t)
+			if id >= 0 {
+				set(m.removed, id)
+			}
+			m.setTagBy(t, rule)
+		}
+	}
+}
+
+func (m *merger) addMetadata(rule string, fields []metadataValue) {
+	p := m.plan
+	for _, kv := range fields {
+		if p.Metadata == nil {
+			p.Metadata = map[string]any{}
+		}
+		if by, done := m.metadataBy[kv.key]; done {
+			if m.trace && fmt.Sprint(p.Metadata[kv.key]) != fmt.Sprint(kv.value) {
+				m.override("metadata.%s %v: rule %s set %v first", kv.key, kv.value, by, p.Metadata[kv.key])
+			}
+			continue
+		}
+		if m.metadataBy == nil {
+			m.metadataBy = map[string]string{}
+		}
+		m.metadataBy[kv.key] = rule
+		p.Metadata[kv.key] = kv.value
+	}
+}
+
+// override records, when tracing, an action that lost to an earlier rule.
+func (m *merger) override(format string, args ...any) {
+	if m.trace {
+		m.lost = append(m.lost, fmt.Sprintf(format, args...))
+	}
+}
+
+func (m *merger) setTagBy(tag, rule string) {
+	if !m.trace {
+		return
+	}
+	if m.tagBy == nil {
+		m.tagBy = map[string]string{}
+	}
+	m.tagBy[tag] = rule
+}
