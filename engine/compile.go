@@ -82,6 +82,7 @@ type valuePath struct {
 	text    string
 	get     anyFn
 	missing bool // nil means a missing metadata or payload field
+	shown   bool // the longest path of its chain, shown in traces
 }
 
 // Digest identifies the rule set: sha256 of its files' names and contents.
@@ -304,22 +305,22 @@ func actionVerb(action string) string {
 	return "perform " + action
 }
 
-// valuePaths lists the fields a condition reads, for traces.
+// valuePaths lists the fields a condition reads, shortest first: traces
+// show the longest of each chain, and the shortest missing one explains why
+// a rule did not match.
 func valuePaths(n ast.Node) []valuePath {
 	var v pathCollector
 	ast.Walk(&n, &v)
+	slices.SortStableFunc(v.texts, func(a, b string) int { return len(a) - len(b) })
 	var out []valuePath
 	for _, text := range v.texts {
-		prefix := false
+		shown := true
 		for _, other := range v.texts {
 			if other != text && (strings.HasPrefix(other, text+".") || strings.HasPrefix(other, text+"[")) {
-				prefix = true
+				shown = false
 			}
 		}
-		if prefix || v.nodes[text] == nil {
-			continue
-		}
-		out = append(out, valuePath{text: text, get: v.nodes[text],
+		out = append(out, valuePath{text: text, get: v.nodes[text], shown: shown,
 			missing: strings.HasPrefix(text, "metadata") || strings.HasPrefix(text, "content.metadata") || strings.HasPrefix(text, "data")})
 	}
 	return out

@@ -86,7 +86,8 @@ func (rs *Ruleset) evaluateOne(st *state, r *rule, eval bool, seen int, d *Decis
 	if r.provider != "" && r.provider != st.ev.Provider {
 		return false
 	}
-	if seen%64 == 0 && st.ctx.Err() != nil {
+	if st.expired || (seen%64 == 0 && st.ctx.Err() != nil) {
+		st.expired = true
 		d.Trace = append(d.Trace, r.entry(Errored, "evaluation deadline exceeded before this rule ran"))
 		return false
 	}
@@ -163,7 +164,7 @@ func popcount(words []uint64) int {
 }
 
 func (rs *Ruleset) traceOne(st *state, r *rule, m *merger) TraceEntry {
-	if st.ctx.Err() != nil {
+	if st.expired || st.ctx.Err() != nil {
 		return r.entry(Errored, "evaluation deadline exceeded before this rule ran")
 	}
 	matched, err := r.match(st)
@@ -275,7 +276,7 @@ var exprPosition = regexp.MustCompile(` \(\d+:\d+\)$`)
 func (r *rule) values(st *state) map[string]any {
 	out := make(map[string]any, len(r.paths))
 	for _, p := range r.paths {
-		if v, ok := p.get(st); ok {
+		if v, ok := p.get(st); ok && p.shown {
 			out[p.text] = v
 		}
 	}

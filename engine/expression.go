@@ -96,11 +96,15 @@ func typeCheck(src string, opts []expr.Option) error {
 
 // positioned maps an expr error to the rule file.
 func (c *exprCompiler) positioned(s rules.Scalar, off int, err error, condition bool) *rules.Error {
+	hint := ""
+	if s.MaybeCut() {
+		hint = `; note that " #" starts a YAML comment, which ended the expression early: quote it`
+	}
 	var fe *file.Error
 	if errors.As(err, &fe) {
-		return rules.Errorf(s.PosAt(off+fe.From), "%s", friendly(fe.Message, condition))
+		return rules.Errorf(s.PosAt(off+fe.From), "%s%s", friendly(fe.Message, condition), hint)
 	}
-	return rules.Errorf(s.PosAt(off), "%s", friendly(err.Error(), condition))
+	return rules.Errorf(s.PosAt(off), "%s%s", friendly(err.Error(), condition), hint)
 }
 
 var (
@@ -184,7 +188,9 @@ func (p *patcher) Visit(node *ast.Node) {
 		ast.Patch(node, &ast.ConstantNode{Value: values})
 	case *ast.CallNode:
 		if id, ok := n.Callee.(*ast.IdentifierNode); ok && id.Value == "daysSince" && len(n.Arguments) == 1 {
-			n.Arguments = append(n.Arguments, &ast.IdentifierNode{Value: "now"})
+			// A fresh node: the checker has annotated the old one for one argument.
+			ast.Patch(node, &ast.CallNode{Callee: &ast.IdentifierNode{Value: "daysSince"},
+				Arguments: []ast.Node{n.Arguments[0], &ast.IdentifierNode{Value: "now"}}})
 		}
 	case *ast.PredicateNode:
 		tick := &ast.CallNode{Callee: &ast.IdentifierNode{Value: "__tick"}, Arguments: []ast.Node{&ast.IdentifierNode{Value: "ctx"}}}

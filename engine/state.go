@@ -21,6 +21,7 @@ type state struct {
 	merger     merger
 	lowerTitle string
 	lowered    bool
+	expired    bool // the deadline passed during a VM run
 	env        *Env
 	vm         vm.VM
 	hits       []uint64 // bitmap of candidate rules
@@ -39,7 +40,7 @@ func getState(ctx context.Context) *state {
 }
 
 func putState(st *state) {
-	st.ctx, st.env, st.lowered, st.lowerTitle = nil, nil, false, ""
+	st.ctx, st.env, st.lowered, st.lowerTitle, st.expired = nil, nil, false, "", false
 	st.event, st.decision, st.merger, st.cfg = Event{}, Decision{}, merger{}, evalConfig{}
 	clear(st.hits)
 	clear(st.evals)
@@ -65,10 +66,15 @@ func (st *state) environment() *Env {
 	return st.env
 }
 
-// run runs a program on the VM with the memory budget.
+// run runs a program on the VM with the memory budget. Only VM runs can
+// take long, so the deadline is checked after each one.
 func (st *state) run(p *vm.Program, env *Env) (any, error) {
 	st.vm.MemoryBudget = MemoryBudget
-	return st.vm.Run(p, env)
+	out, err := st.vm.Run(p, env)
+	if st.ctx.Err() != nil {
+		st.expired = true
+	}
+	return out, err
 }
 
 // mark records a candidate (see candidate) in the bitmaps.

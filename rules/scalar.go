@@ -11,8 +11,9 @@ type Scalar struct {
 	Value string
 	Pos   Pos // the first character of the scalar, quote or block indicator included
 
-	style yaml.Style
-	src   *source
+	style   yaml.Style
+	src     *source
+	comment string // a YAML comment after the scalar on its line
 }
 
 // source is a rule file's text, kept so that positions inside a scalar's
@@ -57,7 +58,16 @@ func (s *source) pos(off int) Pos {
 }
 
 func newScalar(src *source, n *yaml.Node) Scalar {
-	return Scalar{Value: n.Value, Pos: Pos{File: src.name, Line: n.Line, Col: n.Column}, style: n.Style, src: src}
+	return Scalar{Value: n.Value, Pos: Pos{File: src.name, Line: n.Line, Col: n.Column}, style: n.Style, src: src,
+		comment: n.LineComment}
+}
+
+// MaybeCut reports whether the scalar is unquoted and followed by a comment
+// on its line: YAML ends a plain value at " #", which cuts an expression
+// such as `all(tags, # != "x")` short.
+func (s Scalar) MaybeCut() bool {
+	return s.style&(yaml.SingleQuotedStyle|yaml.DoubleQuotedStyle|yaml.LiteralStyle|yaml.FoldedStyle) == 0 &&
+		s.comment != ""
 }
 
 // Quoted reports whether the scalar was written in quotes.

@@ -1,0 +1,126 @@
+package engine
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"gopkg.in/yaml.v3"
+
+	"github.com/organizer-dev/organizer/rules"
+)
+
+// caseFile is a testdata/cases/*.yaml file: rule texts, events, and what
+// evaluation must give (OPA-style case files).
+type caseFile struct {
+	Cases []struct {
+		Note  string         `yaml:"note"`
+		Rules string         `yaml:"rules"`
+		Event map[string]any `yaml:"event"`
+		Now   string         `yaml:"now"`
+		Want  struct {
+			Matched []string       `yaml:"matched"`
+			Errors  []string       `yaml:"errors"`
+			Plan    map[string]any `yaml:"plan"`
+			Trace   []struct {
+				Rule       string         `yaml:"rule"`
+				Result     Result         `yaml:"result"`
+				Detail     string         `yaml:"detail"`
+				Values     map[string]any `yaml:"values"`
+				Overridden []string       `yaml:"overridden"`
+			} `yaml:"trace"`
+		} `yaml:"want"`
+	} `yaml:"cases"`
+}
+
+func TestCases(t *testing.T) {
+	files, err := filepath.Glob("testdata/cases/*.yaml")
+	require.NoError(t, err)
+	require.NotEmpty(t, files)
+	for _, path := range files {
+		raw, err := os.ReadFile(path)
+		require.NoError(t, err)
+		var cf caseFile
+		require.NoError(t, yaml.Unmarshal(raw, &cf))
+		for _, c := range cf.Cases {
+			t.Run(filepath.Base(path)+"/"+c.Note, func(t *testing.T) {
+				set := &rules.Set{}
+				require.Empty(t, set.Add("case.yaml", []byte(c.Rules)))
+				rs, errs := Compile(set)
+				require.Empty(t, errs)
+				evJSON, err := json.Marshal(c.Event)
+				require.NoError(t, err)
+				var ev Event
+				require.NoError(t, json.Unmarshal(evJSON, &ev))
+				opts := []EvalOption{}
+				if c.Now != "" {
+					now, err := time.Parse(time.RFC3339, c.Now)
+					require.NoError(t, err)
+					opts = append(opts, Now(now))
+				}
+				full := rs.Evaluate(context.Background(), ev, append(opts, FullTrace())...)
+				fast := rs.Evaluate(context.Background(), ev, opts...)
+				require.Equal(t, full.Matched, fast.Matched, "indexed and traced evaluation agree on matches")
+				require.Equal(t, full.Plan, fast.Plan, "indexed and traced evaluation agree on the plan")
+				w := c.Want
+				if w.Matched != nil {
+					require.Equal(t, w.Matched, full.Matched)
+				}
+				var errored []string
+				for _, e := range full.Trace {
+					if e.Result == Errored {
+						errored = append(errored, e.Rule)
+					}
+				}
+				if w.Errors != nil {
+					require.Equal(t, w.Errors, errored)
+				}
+				requirePlan(t, w.Plan, full.Plan)
+				for _, want := range w.Trace {
+					got := findEntry(t, full.Trace, want.Rule)
+					require.Equal(t, want.Result, got.Result, "rule %s: %s", want.Rule, got.Detail)
+					require.Contains(t, got.Detail, want.Detail, "rule %s", want.Rule)
+					require.True(t, strings.HasSuffix(got.Position, ":5") || strings.Contains(got.Position, "case.yaml:"), got.Position)
+					if want.Overridden != nil {
+						require.Equal(t, want.Overridden, got.Overridden, "rule %s", want.Rule)
+					}
+					for k, v := range want.Values {
+						require.Equal(t, v, got.Values[k], "rule %s saw %s", want.Rule, k)
+					}
+				}
+			})
+		}
+	}
+}
+
+// requirePlan compares the plan fields a case names, in their JSON form.
+func requirePlan(t *testing.T, want map[string]any, got Plan) {
+	t.Helper()
+	raw, err := json.Marshal(got)
+	require.NoError(t, err)
+	var gotMap map[string]any
+	require.NoError(t, json.Unmarshal(raw, &gotMap))
+	for k, v := range want {
+		wantJSON, err := json.Marshal(v)
+		require.NoError(t, err)
+		gotJSON, err := json.Marshal(gotMap[k])
+		require.NoError(t, err)
+		require.JSONEq(t, string(wantJSON), string(gotJSON), "plan.%s", k)
+	}
+}
+
+func findEntry(t *testing.T, trace []TraceEntry, rule string) TraceEntry {
+	t.Helper()
+	for _, e := range trace {
+		if e.Rule == rule {
+			return e
+		}
+	}
+	t.Fatalf("no trace entry for rule %s", rule)
+	return TraceEntry{}
+}
