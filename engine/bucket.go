@@ -27,6 +27,7 @@ type bucket struct {
 type equalIndex struct {
 	get    anyFn
 	values map[string][]int32
+	viaIn  []int32 // for `in`: every rule, run when the value is not a string
 }
 
 type keywordIndex struct {
@@ -60,11 +61,20 @@ func newBucket(rs []*rule, ids []int32) *bucket {
 		case k == nil:
 			b.residual = append(b.residual, candidate(id, false))
 		case k.kind == keyEqual:
-			e := equal[k.source]
+			name := k.source
+			if k.viaIn {
+				name += "\x00in"
+			}
+			e := equal[name]
 			if e == nil {
 				e = &equalIndex{get: k.getAny, values: map[string][]int32{}}
-				equal[k.source] = e
+				equal[name] = e
 				b.equal = append(b.equal, e)
+			}
+			if k.viaIn {
+				// expr's `in` can be true, or fail, for a value that is not a
+				// string (nil in ["", "x"] is true): such values run the rule.
+				e.viaIn = append(e.viaIn, candidate(id, false))
 			}
 			c := candidate(id, k.exact)
 			for _, v := range k.values {
@@ -164,10 +174,12 @@ func (b *bucket) collect(st *state) {
 	}
 	for _, e := range b.equal {
 		v, _ := e.get(st)
-		if s, ok := v.(string); ok {
-			for _, c := range e.values[s] {
-				st.mark(c)
-			}
+		s, ok := v.(string)
+		switch {
+		case ok:
+			st.markAll(e.values[s])
+		case e.viaIn != nil:
+			st.markAll(e.viaIn)
 		}
 	}
 	for _, k := range b.keyword {

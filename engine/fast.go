@@ -37,9 +37,18 @@ func fastBool(n ast.Node) boolFn {
 			}
 		}
 	case *ast.BinaryNode:
-		return fastBinary(n)
+		if b := fastBinary(n); b != nil {
+			return b
+		}
 	case *ast.CallNode:
 		return fastCall(n)
+	}
+	if get := fastAny(n); get != nil { // a field that should hold true or false
+		return func(st *state) (bool, bool) {
+			v, ok := get(st)
+			b, isBool := v.(bool)
+			return b, ok && isBool
+		}
 	}
 	return nil
 }
@@ -135,7 +144,11 @@ func fastEqual(a, b ast.Node) boolFn {
 	}
 	c, ok := constant(b)
 	if !ok {
-		return nil
+		l, r := fastStringExact(a), fastStringExact(b)
+		if l == nil || r == nil {
+			return nil
+		}
+		return func(st *state) (bool, bool) { x, _ := l(st); y, _ := r(st); return x == y, true }
 	}
 	if cs, isString := c.(string); isString {
 		if s := fastString(a); s != nil {

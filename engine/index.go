@@ -38,6 +38,7 @@ type indexKey struct {
 	op        string
 	threshold float64
 	exactOp   bool // the key's test is the operator itself, not a prefilter for it
+	viaIn     bool // from `in`, whose answer for a value that is not a string only expr knows
 }
 
 // keyOf returns the index key of a condition, or nil.
@@ -67,7 +68,7 @@ func firstKey(n ast.Node) *indexKey {
 		case "in":
 			if get, src := shallowPath(n.Left); get != nil {
 				if values, ok := constStrings(n.Right); ok {
-					return &indexKey{kind: keyEqual, source: src, getAny: get, values: values, exactOp: true}
+					return &indexKey{kind: keyEqual, source: src, getAny: get, values: values, exactOp: true, viaIn: true}
 				}
 			}
 		case "contains", "startsWith", "endsWith":
