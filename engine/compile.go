@@ -45,6 +45,7 @@ func Provider(name string, unsupported ...string) Option {
 // Ruleset is a compiled, immutable rule set, safe for concurrent use.
 type Ruleset struct {
 	rules   []*rule
+	hot     []hotRule // per rule, what a match touches, packed together
 	tags    tagTable // every tag a rule names literally
 	digest  string
 	buckets map[string]*bucket // by event type named in some rule's on:
@@ -127,6 +128,10 @@ func Compile(set *rules.Set, opts ...Option) (*Ruleset, rules.ErrorList) {
 		return nil, c.errs
 	}
 	rs.internTags()
+	rs.hot = make([]hotRule, len(rs.rules))
+	for i, r := range rs.rules {
+		rs.hot[i] = newHotRule(r)
+	}
 	for _, typ := range rs.namedTypes() {
 		rs.buckets[typ] = rs.newBucket(typ)
 	}
@@ -395,4 +400,33 @@ func (rs *Ruleset) internTags() {
 		r.static.tagIDs = rs.tags.ids(r.static.tags, nil)
 		r.static.removeTagIDs = rs.tags.ids(r.static.removeTags, nil)
 	}
+}
+
+// hotRule is what evaluation reads for each matching rule, in one small
+// struct per rule in a contiguous array: with thousands of rules, following
+// pointers to each rule, its actions and their lists costs a cache miss each.
+// A rule whose actions are a literal folder and at most two literal tags is
+// merged from here alone.
+type hotRule struct {
+	name     string
+	provider string
+	folder   string
+	tags     [2]string
+	tagIDs   [2]int32
+	nTags    uint8
+	simple   bool
+	stop     bool
+}
+
+func newHotRule(r *rule) hotRule {
+	h := hotRule{name: r.name, provider: r.provider, stop: r.stop}
+	c := r.static
+	if c == nil || c.visibility != "" || len(c.tags) > len(h.tags) || len(c.removeTags) > 0 || len(c.permissions) > 0 ||
+		len(c.metadata) > 0 || len(c.derivatives) > 0 || len(c.notify) > 0 {
+		return h
+	}
+	h.simple, h.folder, h.nTags = true, c.folder, uint8(len(c.tags))
+	copy(h.tags[:], c.tags)
+	copy(h.tagIDs[:], c.tagIDs)
+	return h
 }

@@ -76,22 +76,24 @@ func (rs *Ruleset) evaluateCandidates(st *state, b *bucket, d *Decision, m *merg
 			bit := bits.TrailingZeros64(word)
 			id := w<<6 | bit
 			seen++
-			stopped = rs.evaluateOne(st, rs.rules[id], evals&(1<<bit) != 0, seen, d, m)
+			stopped = rs.evaluateOne(st, id, evals&(1<<bit) != 0, seen, d, m)
 		}
 	}
 }
 
 // evaluateOne runs one candidate and reports whether it stopped evaluation.
-func (rs *Ruleset) evaluateOne(st *state, r *rule, eval bool, seen int, d *Decision, m *merger) bool {
-	if r.provider != "" && r.provider != st.ev.Provider {
+func (rs *Ruleset) evaluateOne(st *state, id int, eval bool, seen int, d *Decision, m *merger) bool {
+	h := &rs.hot[id]
+	if h.provider != "" && h.provider != st.ev.Provider {
 		return false
 	}
 	if st.expired || (seen%64 == 0 && st.ctx.Err() != nil) {
 		st.expired = true
-		d.Trace = append(d.Trace, r.entry(Errored, "evaluation deadline exceeded before this rule ran"))
+		d.Trace = append(d.Trace, rs.rules[id].entry(Errored, "evaluation deadline exceeded before this rule ran"))
 		return false
 	}
 	if eval {
+		r := rs.rules[id]
 		matched, err := r.match(st)
 		if err != nil {
 			d.Trace = append(d.Trace, r.errorEntry(st, err))
@@ -101,17 +103,20 @@ func (rs *Ruleset) evaluateOne(st *state, r *rule, eval bool, seen int, d *Decis
 			return false
 		}
 	}
-	contrib := r.static
-	if contrib == nil {
-		if err := rs.render(st, r); err != nil {
-			d.Trace = append(d.Trace, r.errorEntry(st, err))
+	switch {
+	case h.simple:
+		m.addSimple(h)
+	case rs.rules[id].static != nil:
+		m.add(h.name, rs.rules[id].static)
+	default:
+		if err := rs.render(st, rs.rules[id]); err != nil {
+			d.Trace = append(d.Trace, rs.rules[id].errorEntry(st, err))
 			return false
 		}
-		contrib = &st.contrib
+		m.add(h.name, &st.contrib)
 	}
-	d.Matched = append(d.Matched, r.name)
-	m.add(r.name, contrib)
-	return r.stop
+	d.Matched = append(d.Matched, h.name)
+	return h.stop
 }
 
 // traceAll runs every rule of the event's type and records each one.

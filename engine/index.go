@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"math"
 	"regexp/syntax"
 	"slices"
 	"strings"
@@ -226,7 +227,7 @@ func numberKey(n *ast.BinaryNode) *indexKey {
 	}
 	t, ok := number(c)
 	get, src := shallowPath(left)
-	if !ok || get == nil {
+	if !ok || get == nil || math.IsNaN(t) { // every comparison with NaN is false: nothing to sort by
 		return nil
 	}
 	return &indexKey{kind: keyNumber, source: src, getAny: get, op: op, threshold: t}

@@ -85,6 +85,21 @@ func (m *merger) add(rule string, c *contribution) []string {
 	return m.lost
 }
 
+// addSimple merges a rule whose actions are a literal folder and tags, on
+// the path that does not trace.
+func (m *merger) addSimple(h *hotRule) {
+	if h.folder != "" && m.folderBy == "" {
+		m.plan.Folder, m.folderBy = h.folder, h.name
+	}
+	for i := range h.nTags {
+		id := h.tagIDs[i]
+		if !has(m.added, id) && !has(m.removed, id) {
+			m.plan.Tags = append(m.plan.Tags, h.tags[i])
+			set(m.added, id)
+		}
+	}
+}
+
 // inPlan reports whether a tag is in a plan list, by bit when it has an id.
 func inPlan(bits []uint64, id int32, list []string, tag string) bool {
 	if id >= 0 {
