@@ -46,7 +46,7 @@ func Provider(name string, unsupported ...string) Option {
 type Ruleset struct {
 	rules   []*rule
 	hot     []hotRule // per rule, what a match touches, packed together
-	tags    tagTable // every tag a rule names literally
+	tags    tagTable  // every tag a rule names literally
 	digest  string
 	buckets map[string]*bucket // by event type named in some rule's on:
 	others  sync.Map           // event type -> *bucket, built on first use
