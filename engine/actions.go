@@ -74,7 +74,7 @@ func (p *templatePart) eval(st *state) (any, error) {
 			return v, nil
 		}
 	}
-	return st.run(p.expr.program, st.environment())
+	return st.run(p.expr, st.environment())
 }
 
 func text(v any) (string, error) {

@@ -228,11 +228,14 @@ func (c *ruleCompiler) rule(src *rules.Rule) *rule {
 		} else if cond.usesMatch {
 			c.errs.Add(src.When.Pos, "match is for templates; in when, test the pattern with matches")
 		} else {
-			node := cond.program.Node()
+			node := cond.node()
 			r.when = &condition{compiled: cond, fast: fastBool(node)}
 			r.key = keyOf(node)
 			r.paths = valuePaths(node)
 			r.capture = findCapture(node)
+			if r.when.fast != nil {
+				cond.release()
+			}
 		}
 	}
 	r.actions = c.actions(src, r)

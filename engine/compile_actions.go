@@ -63,7 +63,11 @@ func (c *ruleCompiler) template(t *rules.Template, src *rules.Rule, r *rule) *te
 		if comp.usesMatch && r.capture == nil {
 			c.errs.Add(t.PosAt(p.Offset), "match needs the rule's when to test a constant pattern, as in: when: title matches \"^(?P<show>.+) S\\\\d+\"")
 		}
-		out.parts = append(out.parts, templatePart{expr: comp, fast: fastValue(comp.program.Node())})
+		part := templatePart{expr: comp, fast: fastValue(comp.node())}
+		if part.fast != nil {
+			comp.release()
+		}
+		out.parts = append(out.parts, part)
 	}
 	return out
 }

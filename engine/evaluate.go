@@ -216,7 +216,7 @@ func (r *rule) match(st *state) (bool, error) {
 			return false, nil
 		}
 	}
-	out, err := st.run(r.when.program, st.environment())
+	out, err := st.run(r.when.compiled, st.environment())
 	if err != nil {
 		return false, err
 	}

@@ -6,6 +6,8 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/expr-lang/expr"
 	"github.com/expr-lang/expr/ast"
@@ -47,8 +49,38 @@ func newExprCompiler(lists map[string][]string) *exprCompiler {
 // compiled is one compiled expression.
 type compiled struct {
 	source    string
-	program   *vm.Program
+	program   atomic.Pointer[vm.Program] // nil once released; see release
 	usesMatch bool
+
+	once      sync.Once
+	recompile func() (*vm.Program, error)
+}
+
+// node returns the compiled, checked syntax tree (before release).
+func (c *compiled) node() ast.Node { return c.program.Load().Node() }
+
+// release drops the program of an expression that also has a fast path:
+// with thousands of rules the programs and their syntax trees are most of
+// the heap the garbage collector scans, and the fast path rarely needs them.
+// The program is compiled again, once, the first time it is needed.
+func (c *compiled) release() {
+	c.program.Store(nil)
+}
+
+// vmProgram returns the program, compiling it again if it was released.
+func (c *compiled) vmProgram() (*vm.Program, error) {
+	if p := c.program.Load(); p != nil {
+		return p, nil
+	}
+	c.once.Do(func() {
+		if p, err := c.recompile(); err == nil {
+			c.program.Store(p)
+		}
+	})
+	if p := c.program.Load(); p != nil {
+		return p, nil
+	}
+	return nil, fmt.Errorf("expression %q could not be compiled again", c.source)
 }
 
 // compile compiles the expression src, found at rune offset off of the
@@ -72,7 +104,12 @@ func (c *exprCompiler) compile(s rules.Scalar, off int, src string, condition bo
 	if err != nil {
 		return nil, c.positioned(s, off, err, condition)
 	}
-	return &compiled{source: src, program: program, usesMatch: p.usesMatch}, nil
+	recompile := func() (*vm.Program, error) {
+		return expr.Compile(src, append(opts, expr.Patch(&patcher{lists: c.lists}))...)
+	}
+	out := &compiled{source: src, usesMatch: p.usesMatch, recompile: recompile}
+	out.program.Store(program)
+	return out, nil
 }
 
 // typeCheck parses and type-checks src without the patcher. expr (1.17.8)

@@ -50,7 +50,7 @@ func TestFastPathAgreesWithVM(t *testing.T) {
 			st := getState(context.Background())
 			st.event = events[i]
 			fast, ok := r.when.fast(st)
-			out, err := st.run(r.when.program, st.environment())
+			out, err := st.run(r.when.compiled, st.environment())
 			putState(st)
 			if !ok {
 				continue

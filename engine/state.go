@@ -68,7 +68,11 @@ func (st *state) environment() *Env {
 
 // run runs a program on the VM with the memory budget. Only VM runs can
 // take long, so the deadline is checked after each one.
-func (st *state) run(p *vm.Program, env *Env) (any, error) {
+func (st *state) run(c *compiled, env *Env) (any, error) {
+	p, err := c.vmProgram()
+	if err != nil {
+		return nil, err
+	}
 	st.vm.MemoryBudget = MemoryBudget
 	out, err := st.vm.Run(p, env)
 	if st.ctx.Err() != nil {
