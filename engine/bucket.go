@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"math"
 	"slices"
 	"sort"
 	"strings"
@@ -219,7 +220,7 @@ func (n *numberIndex) find(st *state) {
 			}
 		}
 	}
-	if !ok {
+	if !ok || math.IsNaN(x) { // every comparison with NaN is false
 		return
 	}
 	above := func(list []threshold, strict bool) int { // first index whose value is > x (or >= x)

@@ -64,6 +64,7 @@ type rule struct {
 	capture  *capture
 	static   *contribution // the rendered actions, when every one is literal
 	paths    []valuePath
+	clauses  []clause
 	key      *indexKey
 }
 
@@ -232,6 +233,7 @@ func (c *ruleCompiler) rule(src *rules.Rule) *rule {
 			r.when = &condition{compiled: cond, fast: fastBool(node)}
 			r.key = keyOf(node)
 			r.paths = valuePaths(node)
+			r.clauses = c.clausesOf(*src.When, node)
 			r.capture = findCapture(node)
 			if r.when.fast != nil {
 				cond.release()

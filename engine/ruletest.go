@@ -23,6 +23,7 @@ type TestResult struct {
 	Passed   bool      `json:"passed"`
 	Failures []string  `json:"failures"`
 	Decision *Decision `json:"-"`
+	now      time.Time
 }
 
 // TestReport is the outcome of every rule test of a set, with coverage.
@@ -36,10 +37,11 @@ type TestReport struct {
 // Coverage says, for one rule, whether any test saw it match and whether any
 // saw it not match: a rule is fully covered when both happened.
 type Coverage struct {
-	Rule       string `json:"rule"`
-	Position   string `json:"position"`
-	Matched    bool   `json:"matched"`
-	NotMatched bool   `json:"not_matched"`
+	Rule       string           `json:"rule"`
+	Position   string           `json:"position"`
+	Matched    bool             `json:"matched"`
+	NotMatched bool             `json:"not_matched"`
+	Clauses    []ClauseCoverage `json:"clauses,omitempty"`
 }
 
 // DefaultTestTime is `now` in a rule test that sets neither now nor the
@@ -52,6 +54,9 @@ func (rs *Ruleset) RunTests(ctx context.Context, set *rules.Set, decode PayloadD
 	cov := make([]Coverage, len(rs.rules))
 	for i, r := range rs.rules {
 		cov[i] = Coverage{Rule: r.name, Position: r.position}
+		for _, cl := range r.clauses {
+			cov[i].Clauses = append(cov[i].Clauses, ClauseCoverage{Clause: cl.text, Position: cl.position})
+		}
 	}
 	for _, tf := range set.Tests {
 		for _, c := range tf.Cases {
@@ -65,6 +70,12 @@ func (rs *Ruleset) RunTests(ctx context.Context, set *rules.Set, decode PayloadD
 				for i, e := range res.Decision.Trace {
 					cov[i].Matched = cov[i].Matched || e.Result == Matched
 					cov[i].NotMatched = cov[i].NotMatched || e.Result == NotMatched
+					if e.Result == Matched || e.Result == NotMatched {
+						for j, v := range rs.clauseValues(ctx, res.Decision.Event, res.now, i) {
+							cov[i].Clauses[j].True = cov[i].Clauses[j].True || v > 0
+							cov[i].Clauses[j].False = cov[i].Clauses[j].False || v < 0
+						}
+					}
 				}
 			}
 			report.Results = append(report.Results, res)
@@ -82,7 +93,7 @@ func (rs *Ruleset) runTest(ctx context.Context, c *rules.TestCase, decode Payloa
 		return res
 	}
 	d := rs.Evaluate(ctx, ev, Now(now), FullTrace())
-	res.Decision = &d
+	res.Decision, res.now = &d, now
 	for _, want := range c.Expect {
 		if msg := compare(want, &d); msg != "" {
 			res.Failures = append(res.Failures, fmt.Sprintf("%s: %s", want.Pos, msg))

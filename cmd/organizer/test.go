@@ -65,6 +65,17 @@ func printReport(w io.Writer, r *engine.TestReport) {
 			never++
 			fmt.Fprintf(w, "coverage: rule %s (%s) matched in no test\n", c.Rule, c.Position)
 		}
+		if !c.Matched && !c.NotMatched {
+			continue // no test reached the rule: its clauses say nothing more
+		}
+		for _, cl := range c.Clauses {
+			switch {
+			case !cl.True:
+				fmt.Fprintf(w, "coverage: rule %s: %s (%s) was never true in a test\n", c.Rule, cl.Clause, cl.Position)
+			case !cl.False:
+				fmt.Fprintf(w, "coverage: rule %s: %s (%s) was never false in a test\n", c.Rule, cl.Clause, cl.Position)
+			}
+		}
 	}
 	if len(r.Coverage) > 0 {
 		fmt.Fprintf(w, "coverage: %d of %d rules matched in some test; %d seen both matching and not matching\n",
