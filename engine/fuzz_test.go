@@ -3,6 +3,7 @@ package engine_test
 import (
 	"context"
 	"fmt"
+	"math"
 	"reflect"
 	"regexp"
 	"strconv"
@@ -105,7 +106,7 @@ rules:
 	}
 	b.WriteString("    actions:\n")
 	if len(actions) == 0 {
-		actions = []string{`folder: "{{ title }}"`, "tags: [fuzz]"}
+		actions = []string{`folder: "Fuzz/{{ title }}"`, "tags: [fuzz]"}
 	}
 	for _, a := range actions {
 		b.WriteString("      " + a + "\n")
@@ -153,8 +154,10 @@ var fuzzEvents = []engine.Event{
 	{
 		Type: "schedule.daily",
 		Content: engine.Content{
-			Title:    "",
-			Metadata: map[string]any{"department": 7, "nested": map[string]any{"a": map[string]any{}}, "count": -1},
+			Title: "",
+			Metadata: map[string]any{
+				"department": 7, "nested": map[string]any{"a": map[string]any{}}, "count": -1, "score": math.NaN(),
+			},
 		},
 		Data: map[string]any{"size_bytes": "big", "list": []any{map[string]any{"x": 1}}},
 	},
@@ -194,8 +197,10 @@ func checkRuleText(t *testing.T, variant, text string) {
 		if deadlineHit(full) || deadlineHit(fast) {
 			continue
 		}
-		// The index only leaves out rules that cannot match.
+		// The index only leaves out rules that cannot match, so it changes no
+		// result and hides no error.
 		require.Equal(t, full.Matched, fast.Matched, "matched rules with and without the index, event %s\n%s", ev.ID, text)
+		require.Equal(t, errored(full), errored(fast), "rules in error with and without the index, event %s\n%s", ev.ID, text)
 		if !reflect.DeepEqual(full.Plan, fast.Plan) { // NaN != NaN: compare as text then
 			require.Equal(t, fmt.Sprintf("%#v", full.Plan), fmt.Sprintf("%#v", fast.Plan),
 				"plan with and without the index, event %s\n%s", ev.ID, text)
@@ -210,6 +215,17 @@ func evaluate(rs *engine.Ruleset, ev engine.Event, opts ...engine.EvalOption) en
 	ctx, cancel := context.WithTimeout(context.Background(), fuzzDeadline)
 	defer cancel()
 	return rs.Evaluate(ctx, ev, opts...)
+}
+
+// errored returns the rules a decision's trace shows in error.
+func errored(d engine.Decision) []string {
+	out := []string{}
+	for _, e := range d.Trace {
+		if e.Result == engine.Errored {
+			out = append(out, e.Rule+": "+e.Detail)
+		}
+	}
+	return out
 }
 
 func deadlineHit(d engine.Decision) bool {

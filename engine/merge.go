@@ -45,22 +45,8 @@ func set(bits []uint64, id int32)     { bits[id>>6] |= 1 << (id & 63) }
 func (m *merger) add(rule string, c *contribution) []string {
 	m.lost = nil
 	p := m.plan
-	if c.folder != "" {
-		switch {
-		case m.folderBy == "":
-			p.Folder, m.folderBy = c.folder, rule
-		case m.trace && p.Folder != c.folder:
-			m.override("folder %q: rule %s set %q first", c.folder, m.folderBy, p.Folder)
-		}
-	}
-	if c.visibility != "" {
-		switch {
-		case m.visibilityBy == "":
-			p.Visibility, m.visibilityBy = c.visibility, rule
-		case m.trace && p.Visibility != c.visibility:
-			m.override("visibility %q: rule %s set %q first", c.visibility, m.visibilityBy, p.Visibility)
-		}
-	}
+	m.first("folder", rule, c.folder, &p.Folder, &m.folderBy)
+	m.first("visibility", rule, c.visibility, &p.Visibility, &m.visibilityBy)
 	m.addTags(rule, c.tags, c.tagIDs)
 	m.removeTags(rule, c.removeTags, c.removeTagIDs)
 	for _, perm := range c.permissions {
@@ -108,40 +94,48 @@ func inPlan(bits []uint64, id int32, list []string, tag string) bool {
 	return slices.Contains(list, tag)
 }
 
-func (m *merger) addTags(rule string, tags []string, ids []int32) {
-	p := m.plan
-	for i, t := range tags {
-		id := ids[i]
-		switch {
-		case inPlan(m.added, id, p.Tags, t):
-		case inPlan(m.removed, id, p.RemoveTags, t):
-			if m.trace {
-				m.override("tag %q: rule %s removes it", t, m.tagBy[t])
-			}
-		default:
-			p.Tags = append(p.Tags, t)
-			if id >= 0 {
-				set(m.added, id)
-			}
-			m.setTagBy(t, rule)
-		}
+// first sets a single-valued action unless an earlier rule set it, which
+// is then recorded as an override when the values differ.
+func (m *merger) first(what, rule, value string, field, by *string) {
+	switch {
+	case value == "":
+	case *by == "":
+		*field, *by = value, rule
+	case m.trace && *field != value:
+		m.override("%s %q: rule %s set %q first", what, value, *by, *field)
 	}
 }
 
+// tagList is one side of the plan's tags: the tags it adds, or removes.
+type tagList struct {
+	list *[]string
+	bits []uint64
+	verb string // how a conflict reads: "adds" or "removes"
+}
+
+func (m *merger) addTags(rule string, tags []string, ids []int32) {
+	m.mergeTags(rule, tags, ids, tagList{&m.plan.Tags, m.added, "adds"}, tagList{&m.plan.RemoveTags, m.removed, "removes"}, "tag")
+}
+
 func (m *merger) removeTags(rule string, tags []string, ids []int32) {
-	p := m.plan
+	m.mergeTags(rule, tags, ids, tagList{&m.plan.RemoveTags, m.removed, "removes"}, tagList{&m.plan.Tags, m.added, "adds"}, "remove tag")
+}
+
+// mergeTags adds tags to one side unless a rule put them on either side
+// first, which is then recorded as an override.
+func (m *merger) mergeTags(rule string, tags []string, ids []int32, mine, other tagList, what string) {
 	for i, t := range tags {
 		id := ids[i]
 		switch {
-		case inPlan(m.removed, id, p.RemoveTags, t):
-		case inPlan(m.added, id, p.Tags, t):
+		case inPlan(mine.bits, id, *mine.list, t):
+		case inPlan(other.bits, id, *other.list, t):
 			if m.trace {
-				m.override("remove tag %q: rule %s adds it", t, m.tagBy[t])
+				m.override("%s %q: rule %s %s it", what, t, m.tagBy[t], other.verb)
 			}
 		default:
-			p.RemoveTags = append(p.RemoveTags, t)
+			*mine.list = append(*mine.list, t)
 			if id >= 0 {
-				set(m.removed, id)
+				set(mine.bits, id)
 			}
 			m.setTagBy(t, rule)
 		}
