@@ -207,12 +207,8 @@ type ruleCompiler struct {
 
 func (c *ruleCompiler) rule(src *rules.Rule) *rule {
 	pos := src.Pos // where the rule's mapping starts, or better, its name
-	if src.Name.Value != "" {
-		pos = src.Name.Pos
-		pos.Col = src.Pos.Col
-		if src.Name.Pos.Line != src.Pos.Line {
-			pos.Col = src.Name.Pos.Col - len("name: ")
-		}
+	if src.NameKey.Line > 0 {
+		pos = src.NameKey
 	}
 	r := &rule{name: src.Name.Value, position: pos.String(), stop: src.Stop}
 	for _, on := range src.On {

@@ -267,6 +267,9 @@ func (r *rule) errorEntry(st *state, err error) TraceEntry {
 		return r.entry(Errored, "evaluation deadline exceeded: "+msg)
 	}
 	for _, p := range r.paths {
+		if !strings.Contains(msg, "nil") {
+			break // the error is about something else than a missing value
+		}
 		if v, ok := p.get(st); p.missing && ok && v == nil {
 			e := r.entry(NotMatched, fmt.Sprintf("%s is missing (%s)", p.text, msg))
 			return e

@@ -20,6 +20,7 @@ type List struct {
 // Rule is one rule as written.
 type Rule struct {
 	Name        Scalar
+	NameKey     Pos // where `name:` is written: the rule's position in traces
 	Description string
 	On          []Scalar // event-type patterns; empty means every event
 	Provider    *Scalar  // nil means every provider

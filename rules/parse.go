@@ -77,7 +77,8 @@ func (w *walker) lists(n *yaml.Node) []*List {
 func (w *walker) rule(n *yaml.Node) *Rule {
 	r := &Rule{Pos: w.pos(n)}
 	seen := w.fields(n, "rule", []field{
-		{"name", func(_, v *yaml.Node) {
+		{"name", func(k, v *yaml.Node) {
+			r.NameKey = w.pos(k)
 			if s, ok := w.scalar(v, "name"); ok {
 				r.Name = s
 				if !namePattern.MatchString(s.Value) {
