@@ -36,8 +36,12 @@ type keywordIndex struct {
 	words    []string
 	postings [][]int32
 	trigrams map[uint32][]int32 // first three bytes of a word -> words
+	filter   *[1 << 10]uint64   // bit per hashed trigram: most positions start no word
 	short    []int32            // words under three bytes
 }
+
+// filterBit hashes a trigram to one of the filter's 65,536 bits.
+func filterBit(t uint32) uint32 { return (t * 2654435761) >> 16 }
 
 type numberIndex struct {
 	get            anyFn
@@ -118,7 +122,7 @@ func newBucket(rs []*rule, ids []int32) *bucket {
 }
 
 func newKeywordIndex(rs []*rule, ids []int32) *keywordIndex {
-	k := &keywordIndex{get: rs[ids[0]].key.getString, trigrams: map[uint32][]int32{}}
+	k := &keywordIndex{get: rs[ids[0]].key.getString, trigrams: map[uint32][]int32{}, filter: new([1 << 10]uint64)}
 	word := map[string]int32{}
 	for _, id := range ids {
 		for _, w := range rs[id].key.values {
@@ -133,6 +137,8 @@ func newKeywordIndex(rs []*rule, ids []int32) *keywordIndex {
 				} else {
 					t := trigram(w)
 					k.trigrams[t] = append(k.trigrams[t], wi)
+					b := filterBit(t)
+					k.filter[b>>6] |= 1 << (b & 63)
 				}
 			}
 			c := candidate(id, rs[id].key.exact)
@@ -200,7 +206,11 @@ func (k *keywordIndex) find(st *state) {
 		}
 	}
 	for i := 0; i+3 <= len(s); i++ {
-		for _, wi := range k.trigrams[trigram(s[i:])] {
+		t := trigram(s[i:])
+		if b := filterBit(t); k.filter[b>>6]&(1<<(b&63)) == 0 {
+			continue
+		}
+		for _, wi := range k.trigrams[t] {
 			if strings.HasPrefix(s[i:], k.words[wi]) {
 				st.markAll(k.postings[wi])
 			}

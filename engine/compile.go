@@ -44,12 +44,15 @@ func Provider(name string, unsupported ...string) Option {
 
 // Ruleset is a compiled, immutable rule set, safe for concurrent use.
 type Ruleset struct {
-	rules   []*rule
-	hot     []hotRule // per rule, what a match touches, packed together
-	tags    tagTable  // every tag a rule names literally
-	digest  string
-	buckets map[string]*bucket // by event type named in some rule's on:
-	others  sync.Map           // event type -> *bucket, built on first use
+	rules     []*rule
+	hot       []hotRule // per rule, what a match touches, packed together
+	folders   []string  // literal folders of simple rules, by id ("" first)
+	providers []string  // provider filters, by id ("" first)
+	tagNames  []string  // interned tags, by id
+	tags      tagTable  // every tag a rule names literally
+	digest    string
+	buckets   map[string]*bucket // by event type named in some rule's on:
+	others    sync.Map           // event type -> *bucket, built on first use
 }
 
 // rule is one compiled rule.
@@ -129,10 +132,7 @@ func Compile(set *rules.Set, opts ...Option) (*Ruleset, rules.ErrorList) {
 		return nil, c.errs
 	}
 	rs.internTags()
-	rs.hot = make([]hotRule, len(rs.rules))
-	for i, r := range rs.rules {
-		rs.hot[i] = newHotRule(r)
-	}
+	rs.packHot()
 	for _, typ := range rs.namedTypes() {
 		rs.buckets[typ] = rs.newBucket(typ)
 	}
@@ -403,31 +403,48 @@ func (rs *Ruleset) internTags() {
 	}
 }
 
-// hotRule is what evaluation reads for each matching rule, in one small
-// struct per rule in a contiguous array: with thousands of rules, following
-// pointers to each rule, its actions and their lists costs a cache miss each.
-// A rule whose actions are a literal folder and at most two literal tags is
-// merged from here alone.
+// hotRule is what evaluation reads for each matching rule, 32 bytes per
+// rule in a contiguous array: with thousands of rules, following pointers to
+// each rule, its actions and their lists costs a cache miss each. A rule
+// whose actions are a literal folder and at most two literal tags is merged
+// from here alone; folders and tags are ids into small tables that stay in
+// the cache.
 type hotRule struct {
 	name     string
-	provider string
-	folder   string
-	tags     [2]string
-	tagIDs   [2]int32
+	folder   int32 // index in Ruleset.folders; 0 is no folder
+	tags     [2]int32
 	nTags    uint8
+	provider uint8 // index in Ruleset.providers; 0 is any provider
 	simple   bool
 	stop     bool
 }
 
-func newHotRule(r *rule) hotRule {
-	h := hotRule{name: r.name, provider: r.provider, stop: r.stop}
-	c := r.static
-	if c == nil || c.visibility != "" || len(c.tags) > len(h.tags) || len(c.removeTags) > 0 || len(c.permissions) > 0 ||
-		len(c.metadata) > 0 || len(c.derivatives) > 0 || len(c.notify) > 0 {
-		return h
+// packHot builds the hot array and its tables.
+func (rs *Ruleset) packHot() {
+	rs.folders, rs.providers = []string{""}, []string{""}
+	rs.tagNames = make([]string, len(rs.tags))
+	for t, id := range rs.tags {
+		rs.tagNames[id] = t
 	}
-	h.simple, h.folder, h.nTags = true, c.folder, uint8(len(c.tags))
-	copy(h.tags[:], c.tags)
-	copy(h.tagIDs[:], c.tagIDs)
-	return h
+	index := func(table *[]string, v string) int {
+		if i := slices.Index(*table, v); i >= 0 {
+			return i
+		}
+		*table = append(*table, v)
+		return len(*table) - 1
+	}
+	rs.hot = make([]hotRule, len(rs.rules))
+	for i, r := range rs.rules {
+		h := hotRule{name: r.name, provider: uint8(index(&rs.providers, r.provider)), stop: r.stop}
+		if len(rs.providers) > 255 {
+			h.provider = 0 // too many to pack: checked on the rule itself
+		}
+		if c := r.static; c != nil && c.visibility == "" && len(c.tags) <= len(h.tags) && len(c.removeTags) == 0 &&
+			len(c.permissions) == 0 && len(c.metadata) == 0 && len(c.derivatives) == 0 && len(c.notify) == 0 {
+			h.simple, h.nTags = true, uint8(len(c.tags))
+			h.folder = int32(index(&rs.folders, c.folder))
+			copy(h.tags[:], c.tagIDs)
+		}
+		rs.hot[i] = h
+	}
 }

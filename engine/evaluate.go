@@ -65,6 +65,9 @@ func (rs *Ruleset) evaluateCandidates(st *state, b *bucket, d *Decision, m *merg
 	b.collect(st)
 	if n := popcount(st.hits); n > 4 {
 		d.Matched = make([]string, 0, n)
+		if n > 32 { // many matches: size the tags once rather than growing them step by step
+			d.Plan.Tags = make([]string, 0, min(n, len(rs.tags)+8))
+		}
 	}
 	seen, stopped := 0, false
 	for w, word := range st.hits {
@@ -84,7 +87,8 @@ func (rs *Ruleset) evaluateCandidates(st *state, b *bucket, d *Decision, m *merg
 // evaluateOne runs one candidate and reports whether it stopped evaluation.
 func (rs *Ruleset) evaluateOne(st *state, id int, eval bool, seen int, d *Decision, m *merger) bool {
 	h := &rs.hot[id]
-	if h.provider != "" && h.provider != st.ev.Provider {
+	if h.provider != 0 && rs.providers[h.provider] != st.ev.Provider ||
+		h.provider == 0 && rs.rules[id].provider != "" && rs.rules[id].provider != st.ev.Provider {
 		return false
 	}
 	if st.expired || (seen%64 == 0 && st.ctx.Err() != nil) {
@@ -105,7 +109,7 @@ func (rs *Ruleset) evaluateOne(st *state, id int, eval bool, seen int, d *Decisi
 	}
 	switch {
 	case h.simple:
-		m.addSimple(h)
+		m.addSimple(h, rs)
 	case rs.rules[id].static != nil:
 		m.add(h.name, rs.rules[id].static)
 	default:

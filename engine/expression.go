@@ -53,7 +53,8 @@ type compiled struct {
 	usesMatch bool
 
 	once      sync.Once
-	recompile func() (*vm.Program, error)
+	compiler  *exprCompiler
+	condition bool
 }
 
 // node returns the compiled, checked syntax tree (before release).
@@ -73,7 +74,7 @@ func (c *compiled) vmProgram() (*vm.Program, error) {
 		return p, nil
 	}
 	c.once.Do(func() {
-		if p, err := c.recompile(); err == nil {
+		if p, err := c.compiler.program(c.source, c.condition); err == nil {
 			c.program.Store(p)
 		}
 	})
@@ -104,12 +105,18 @@ func (c *exprCompiler) compile(s rules.Scalar, off int, src string, condition bo
 	if err != nil {
 		return nil, c.positioned(s, off, err, condition)
 	}
-	recompile := func() (*vm.Program, error) {
-		return expr.Compile(src, append(opts, expr.Patch(&patcher{lists: c.lists}))...)
-	}
-	out := &compiled{source: src, usesMatch: p.usesMatch, recompile: recompile}
+	out := &compiled{source: src, usesMatch: p.usesMatch, compiler: c, condition: condition}
 	out.program.Store(program)
 	return out, nil
+}
+
+// program compiles an expression that is known to be valid, again.
+func (c *exprCompiler) program(src string, condition bool) (*vm.Program, error) {
+	opts := append(slices.Clip(c.base), expr.Patch(&patcher{lists: c.lists}))
+	if condition {
+		opts = append(opts, expr.AsBool())
+	}
+	return expr.Compile(src, opts...)
 }
 
 // typeCheck parses and type-checks src without the patcher. expr (1.17.8)

@@ -110,9 +110,23 @@ func fastBinary(n *ast.BinaryNode) boolFn {
 		if re == nil || l == nil {
 			return nil
 		}
+		// Rules often share a pattern; within one event its answer on the
+		// same source does not change, so it runs once per event.
+		key := memoKey{pattern: re.String(), source: n.Left.String()}
 		return func(st *state) (bool, bool) {
+			if v, seen := st.matches[key]; seen {
+				return v, true
+			}
 			s, ok := l(st)
-			return ok && re.MatchString(s), ok
+			if !ok {
+				return false, false
+			}
+			v := re.MatchString(s)
+			if st.matches == nil {
+				st.matches = map[memoKey]bool{}
+			}
+			st.matches[key] = v
+			return v, true
 		}
 	case "in":
 		set, ok := constStrings(n.Right)
@@ -136,6 +150,10 @@ func fastBinary(n *ast.BinaryNode) boolFn {
 	}
 	return nil
 }
+
+// memoKey names a regular expression applied to a source, for the
+// per-event memo of `matches`.
+type memoKey struct{ pattern, source string }
 
 // fastEqual compiles a == b where one side is a constant.
 func fastEqual(a, b ast.Node) boolFn {

@@ -73,14 +73,13 @@ func (m *merger) add(rule string, c *contribution) []string {
 
 // addSimple merges a rule whose actions are a literal folder and tags, on
 // the path that does not trace.
-func (m *merger) addSimple(h *hotRule) {
-	if h.folder != "" && m.folderBy == "" {
-		m.plan.Folder, m.folderBy = h.folder, h.name
+func (m *merger) addSimple(h *hotRule, rs *Ruleset) {
+	if h.folder != 0 && m.folderBy == "" {
+		m.plan.Folder, m.folderBy = rs.folders[h.folder], h.name
 	}
-	for i := range h.nTags {
-		id := h.tagIDs[i]
+	for _, id := range h.tags[:h.nTags] {
 		if !has(m.added, id) && !has(m.removed, id) {
-			m.plan.Tags = append(m.plan.Tags, h.tags[i])
+			m.plan.Tags = append(m.plan.Tags, rs.tagNames[id])
 			set(m.added, id)
 		}
 	}

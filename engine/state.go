@@ -24,10 +24,11 @@ type state struct {
 	expired    bool // the deadline passed during a VM run
 	env        *Env
 	vm         vm.VM
-	hits       []uint64 // bitmap of candidate rules
-	evals      []uint64 // bitmap of candidates whose condition must run
-	added      []uint64 // bitmap of interned tags the plan adds
-	removed    []uint64 // bitmap of interned tags the plan removes
+	hits       []uint64         // bitmap of candidate rules
+	evals      []uint64         // bitmap of candidates whose condition must run
+	matches    map[memoKey]bool // answers of `matches` for this event
+	added      []uint64         // bitmap of interned tags the plan adds
+	removed    []uint64         // bitmap of interned tags the plan removes
 	contrib    contribution
 }
 
@@ -46,6 +47,7 @@ func putState(st *state) {
 	clear(st.evals)
 	clear(st.added)
 	clear(st.removed)
+	clear(st.matches)
 	st.contrib.reset()
 	statePool.Put(st)
 }
