@@ -79,6 +79,14 @@ func (rs *Ruleset) evaluateCandidates(st *state, b *bucket, d *Decision, m *merg
 			bit := bits.TrailingZeros64(word)
 			id := w<<6 | bit
 			seen++
+			h := &rs.hot[id]
+			if h.simple && h.provider == 0 && evals&(1<<bit) == 0 && !st.expired {
+				// The commonest case, inline: proven by the index, literal actions.
+				d.Matched = append(d.Matched, h.name)
+				m.addSimple(h, rs)
+				stopped = h.stop
+				continue
+			}
 			stopped = rs.evaluateOne(st, id, evals&(1<<bit) != 0, seen, d, m)
 		}
 	}

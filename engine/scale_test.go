@@ -156,3 +156,34 @@ func BenchmarkScale(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkScaleTraced is the same with FullTrace, as dry-runs and rule
+// tests evaluate: every rule of the event's type runs and is recorded.
+func BenchmarkScaleTraced(b *testing.B) {
+	events := scaleEvents(1000, 2)
+	ctx := context.Background()
+	for _, n := range []int{100, 10000} {
+		rs := scaleRules(b, n)
+		b.Run(fmt.Sprintf("rules=%d", n), func(b *testing.B) {
+			b.ReportAllocs()
+			for i := 0; b.Loop(); i++ {
+				_ = rs.Evaluate(ctx, events[i%len(events)], FullTrace())
+			}
+		})
+	}
+}
+
+// BenchmarkCompile measures loading and compiling 1,000 generated rules.
+func BenchmarkCompile(b *testing.B) {
+	text := []byte(scaleRuleText(1000, 1))
+	b.ReportAllocs()
+	for b.Loop() {
+		set := &rules.Set{}
+		if errs := set.Add("scale.yaml", text); len(errs) > 0 {
+			b.Fatal(errs)
+		}
+		if _, errs := Compile(set); len(errs) > 0 {
+			b.Fatal(errs)
+		}
+	}
+}
