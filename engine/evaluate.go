@@ -49,7 +49,7 @@ func (rs *Ruleset) Evaluate(ctx context.Context, ev Event, opts ...EvalOption) D
 	d := &st.decision
 	*d = Decision{Event: ev, Ruleset: rs.digest, Matched: []string{}, Plan: newPlan()}
 	st.sizeBitmaps(len(rs.rules), len(rs.tags))
-	st.merger = merger{plan: &d.Plan, trace: cfg.fullTrace, tags: rs.tags, added: st.added, removed: st.removed}
+	st.merger = merger{plan: &d.Plan, trace: cfg.fullTrace, added: st.added, removed: st.removed}
 	b := rs.bucket(ev.Type)
 	if cfg.fullTrace {
 		rs.traceAll(st, b, d, &st.merger)

@@ -10,7 +10,6 @@ import (
 type merger struct {
 	plan         *Plan
 	trace        bool
-	tags         tagTable
 	added        []uint64 // bitset, by tag id, of the plan's tags
 	removed      []uint64 // bitset, by tag id, of the plan's remove_tags
 	folderBy     string

@@ -35,6 +35,9 @@ type state struct {
 var statePool = sync.Pool{New: func() any { return new(state) }}
 
 func getState(ctx context.Context) *state {
+	if ctx == nil {
+		ctx = context.Background()
+	}
 	st := statePool.Get().(*state)
 	st.ctx, st.ev = ctx, &st.event
 	return st
@@ -52,7 +55,7 @@ func putState(st *state) {
 	statePool.Put(st)
 }
 
-// title returns the lower-cased title, computed once per event.
+// titleLower returns the lower-cased title, computed once per event.
 func (st *state) titleLower() string {
 	if !st.lowered {
 		st.lowerTitle, st.lowered = Lower(st.ev.Content.Title), true
