@@ -143,23 +143,13 @@ func TestScaleIndexAgrees(t *testing.T) {
 }
 
 // BenchmarkScale measures one event against 100 and 10,000 generated rules.
-func BenchmarkScale(b *testing.B) {
-	events := scaleEvents(1000, 2)
-	ctx := context.Background()
-	for _, n := range []int{100, 10000} {
-		rs := scaleRules(b, n)
-		b.Run(fmt.Sprintf("rules=%d", n), func(b *testing.B) {
-			b.ReportAllocs()
-			for i := 0; b.Loop(); i++ {
-				_ = rs.Evaluate(ctx, events[i%len(events)])
-			}
-		})
-	}
-}
+func BenchmarkScale(b *testing.B) { benchmarkScale(b) }
 
 // BenchmarkScaleTraced is the same with FullTrace, as dry-runs and rule
 // tests evaluate: every rule of the event's type runs and is recorded.
-func BenchmarkScaleTraced(b *testing.B) {
+func BenchmarkScaleTraced(b *testing.B) { benchmarkScale(b, FullTrace()) }
+
+func benchmarkScale(b *testing.B, opts ...EvalOption) {
 	events := scaleEvents(1000, 2)
 	ctx := context.Background()
 	for _, n := range []int{100, 10000} {
@@ -167,7 +157,7 @@ func BenchmarkScaleTraced(b *testing.B) {
 		b.Run(fmt.Sprintf("rules=%d", n), func(b *testing.B) {
 			b.ReportAllocs()
 			for i := 0; b.Loop(); i++ {
-				_ = rs.Evaluate(ctx, events[i%len(events)], FullTrace())
+				_ = rs.Evaluate(ctx, events[i%len(events)], opts...)
 			}
 		})
 	}
