@@ -60,6 +60,7 @@ type rule struct {
 	name     string
 	position string
 	on       []string
+	notOn    string // " is not in on: [...]", for traces
 	provider string
 	when     *condition
 	stop     bool
@@ -215,6 +216,7 @@ func (c *ruleCompiler) rule(src *rules.Rule) *rule {
 		r.on = append(r.on, on.Value)
 		c.checkEventType(on)
 	}
+	r.notOn = " is not in on: [" + strings.Join(r.on, ", ") + "]"
 	if src.Provider != nil {
 		r.provider = src.Provider.Value
 		c.checkProvider(src)

@@ -142,7 +142,7 @@ func (rs *Ruleset) traceAll(st *state, b *bucket, d *Decision, m *merger) {
 	for i, r := range rs.rules {
 		switch {
 		case !applies[int32(i)]:
-			d.Trace = append(d.Trace, r.entry(Skipped, fmt.Sprintf("event type %s is not in on: [%s]", st.ev.Type, strings.Join(r.on, ", "))))
+			d.Trace = append(d.Trace, r.entry(Skipped, "event type "+st.ev.Type+r.notOn))
 			continue
 		case r.provider != "" && r.provider != st.ev.Provider:
 			d.Trace = append(d.Trace, r.entry(Skipped, fmt.Sprintf("provider is %s, not %s", st.ev.Provider, r.provider)))
@@ -262,8 +262,7 @@ func (r *rule) setCapture(st *state) error {
 }
 
 func (r *rule) entry(res Result, detail string) TraceEntry {
-	return TraceEntry{Rule: r.name, Position: r.position, Result: res, Detail: detail,
-		Values: map[string]any{}, Overridden: []string{}}
+	return TraceEntry{Rule: r.name, Position: r.position, Result: res, Detail: detail}
 }
 
 // errorEntry records a rule that could not be evaluated. When the condition

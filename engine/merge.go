@@ -64,9 +64,6 @@ func (m *merger) add(rule string, c *contribution) []string {
 			p.Notify = append(p.Notify, n)
 		}
 	}
-	if m.lost == nil && m.trace {
-		return []string{}
-	}
 	return m.lost
 }
 

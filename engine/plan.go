@@ -104,6 +104,17 @@ func (d Decision) MarshalJSON() ([]byte, error) {
 	return json.Marshal(q)
 }
 
+// MarshalJSON writes empty values and overrides as {} and [].
+func (e TraceEntry) MarshalJSON() ([]byte, error) {
+	type plain TraceEntry
+	q := plain(e)
+	if q.Values == nil {
+		q.Values = map[string]any{}
+	}
+	q.Overridden = orEmpty(q.Overridden)
+	return json.Marshal(q)
+}
+
 func orEmpty[T any](s []T) []T {
 	if s == nil {
 		return []T{}
