@@ -2,6 +2,7 @@ package engine
 
 import (
 	"math"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -23,7 +24,22 @@ type bucket struct {
 	equal    []*equalIndex
 	keyword  []*keywordIndex
 	number   []*numberIndex
+	regexps  []*regexpGroup
 }
+
+// regexpGroup is the rules that test one pattern on one source.
+type regexpGroup struct {
+	get          strFn
+	re           *regexp.Regexp
+	literal      string
+	inLowerTitle bool
+	rules        []int32 // candidates
+}
+
+// maxRegexpGroups bounds the patterns a bucket tests for every event: past
+// it, rules with patterns run one by one (each pattern still runs once per
+// event, memoised).
+const maxRegexpGroups = 64
 
 type equalIndex struct {
 	get    anyFn
@@ -60,6 +76,7 @@ func newBucket(rs []*rule, ids []int32) *bucket {
 	equal := map[string]*equalIndex{}
 	number := map[string]*numberIndex{}
 	keywordRules := map[string][]int32{}
+	regexps := map[string]*regexpGroup{}
 	for _, id := range ids {
 		k := rs[id].key
 		switch {
@@ -97,7 +114,23 @@ func newBucket(rs []*rule, ids []int32) *bucket {
 			n.add(k.op, threshold{k.threshold, id, k.exact})
 		case k.kind == keyKeyword:
 			keywordRules[k.source] = append(keywordRules[k.source], id)
+		case k.kind == keyRegexp:
+			g := regexps[k.source]
+			if g == nil {
+				g = &regexpGroup{get: k.getString, re: k.re, literal: k.literal, inLowerTitle: k.inLowerTitle}
+				regexps[k.source] = g
+				b.regexps = append(b.regexps, g)
+			}
+			g.rules = append(g.rules, candidate(id, k.exact))
 		}
+	}
+	if len(b.regexps) > maxRegexpGroups {
+		for _, g := range b.regexps {
+			for _, c := range g.rules {
+				b.residual = append(b.residual, candidate(c>>1, false))
+			}
+		}
+		b.regexps = nil
 	}
 	for _, n := range b.number {
 		n.sort()
@@ -194,6 +227,26 @@ func (b *bucket) collect(st *state) {
 	}
 	for _, n := range b.number {
 		n.find(st)
+	}
+	for _, g := range b.regexps {
+		g.find(st)
+	}
+}
+
+// find runs the pattern once and, if it matches, marks the group's rules.
+func (g *regexpGroup) find(st *state) {
+	s, _ := g.get(st)
+	if g.literal != "" {
+		hay := s
+		if g.inLowerTitle {
+			hay = st.titleLower()
+		}
+		if !strings.Contains(hay, g.literal) {
+			return
+		}
+	}
+	if g.re.MatchString(s) {
+		st.markAll(g.rules)
 	}
 }
 

@@ -104,8 +104,7 @@ func (rs *Ruleset) evaluateOne(st *state, id int, eval bool, seen int, d *Decisi
 		d.Trace = append(d.Trace, rs.rules[id].entry(Errored, "evaluation deadline exceeded before this rule ran"))
 		return false
 	}
-	if eval {
-		r := rs.rules[id]
+	if r := rs.rules[id]; eval {
 		matched, err := r.match(st)
 		if err != nil {
 			d.Trace = append(d.Trace, r.errorEntry(st, err))
@@ -114,6 +113,8 @@ func (rs *Ruleset) evaluateOne(st *state, id int, eval bool, seen int, d *Decisi
 		if !matched {
 			return false
 		}
+	} else if r.capture != nil {
+		r.setCapture(st) // proven by the index: its templates still read match
 	}
 	switch {
 	case h.simple:
@@ -218,12 +219,14 @@ func (rs *Ruleset) traceOne(st *state, r *rule, m *merger) TraceEntry {
 // match evaluates the rule's condition, on the fast path when it applies.
 func (r *rule) match(st *state) (bool, error) {
 	if r.when == nil {
-		return true, r.setCapture(st)
+		r.setCapture(st)
+		return true, nil
 	}
 	if r.when.fast != nil {
 		if v, ok := r.when.fast(st); ok {
 			if v {
-				return true, r.setCapture(st)
+				r.setCapture(st)
+				return true, nil
 			}
 			return false, nil
 		}
@@ -234,22 +237,23 @@ func (r *rule) match(st *state) (bool, error) {
 	}
 	v, _ := out.(bool)
 	if v {
-		return true, r.setCapture(st)
+		r.setCapture(st)
+		return true, nil
 	}
 	return false, nil
 }
 
 // setCapture makes the groups of the rule's `matches` available to its
 // templates as match.<name> and match["<n>"].
-func (r *rule) setCapture(st *state) error {
+func (r *rule) setCapture(st *state) {
 	if r.capture == nil {
-		return nil
+		return
 	}
 	env := st.environment()
 	env.Match = map[string]string{}
 	s, ok := r.capture.source(st)
 	if !ok {
-		return nil
+		return
 	}
 	groups := r.capture.re.FindStringSubmatch(s)
 	for i, g := range groups {
@@ -258,7 +262,6 @@ func (r *rule) setCapture(st *state) error {
 			env.Match[name] = g
 		}
 	}
-	return nil
 }
 
 func (r *rule) entry(res Result, detail string) TraceEntry {

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"math"
+	"regexp"
 	"regexp/syntax"
 	"slices"
 	"strings"
@@ -27,19 +28,23 @@ const (
 	keyEqual   keyKind = iota + 1 // source == "value" or source in [values]
 	keyKeyword                    // source contains one of the values
 	keyNumber                     // source <op> threshold
+	keyRegexp                     // source matches "pattern"
 )
 
 type indexKey struct {
-	exact     bool // a hit is the whole condition: the rule matches without running it
-	kind      keyKind
-	source    string // the indexed expression, e.g. metadata.department
-	getAny    anyFn
-	getString strFn
-	values    []string
-	op        string
-	threshold float64
-	exactOp   bool // the key's test is the operator itself, not a prefilter for it
-	viaIn     bool // from `in`, whose answer for a value that is not a string only expr knows
+	exact        bool // a hit is the whole condition: the rule matches without running it
+	kind         keyKind
+	source       string // the indexed expression, e.g. metadata.department
+	getAny       anyFn
+	getString    strFn
+	values       []string
+	op           string
+	threshold    float64
+	exactOp      bool           // the key's test is the operator itself, not a prefilter for it
+	re           *regexp.Regexp // keyRegexp: the pattern
+	literal      string         // keyRegexp: text every match contains ("" if none)
+	inLowerTitle bool           // keyRegexp: look for literal in the lower-cased title
+	viaIn        bool           // from `in`, whose answer for a value that is not a string only expr knows
 }
 
 // keyOf returns the index key of a condition, or nil.
@@ -154,36 +159,41 @@ func keywordKey(n ast.Node, words []string) *indexKey {
 	return &indexKey{kind: keyKeyword, source: n.String(), getString: get, values: words}
 }
 
-// regexpKey keys `source matches "re"` on a literal every match must contain.
+// regexpKey keys `source matches "re"` on the pattern itself: rules that
+// share a pattern on a source are run as one group, once per event, and a
+// literal every match must contain skips the pattern when it is absent.
 func regexpKey(n *ast.BinaryNode) *indexKey {
-	pattern, ok := n.Right.(*ast.StringNode)
-	if !ok {
+	get, re := fastStringExact(n.Left), constRegexp(n)
+	if get == nil || re == nil {
 		return nil
 	}
-	re, err := syntax.Parse(pattern.Value, syntax.Perl)
+	k := &indexKey{kind: keyRegexp, source: n.Left.String() + " matches " + re.String(), getString: get, re: re, exactOp: true}
+	parsed, err := syntax.Parse(re.String(), syntax.Perl)
 	if err != nil {
-		return nil
+		return k
 	}
-	lit, fold := requiredLiteral(re.Simplify())
-	if len(lit) < 3 {
-		return nil
+	lit, fold := requiredLiteral(parsed.Simplify())
+	switch {
+	case len(lit) < 3:
+	case !fold:
+		k.literal = lit
+	case foldsToASCII(lit) && (isTitle(n.Left) || isLowerTitle(n.Left)):
+		k.literal, k.inLowerTitle = strings.ToLower(lit), true
 	}
-	if !fold {
-		return keywordKey(n.Left, []string{lit})
-	}
-	// A case-insensitive literal can be looked up in the lower-cased title
-	// when no letter of it folds to a non-ASCII letter (k folds to the Kelvin
-	// sign and s to the long s, which lower-casing does not bring back).
+	return k
+}
+
+// foldsToASCII reports whether a case-insensitive literal can be looked up
+// in the lower-cased title: no letter of it may fold to a non-ASCII letter
+// (k folds to the Kelvin sign and s to the long s, which lower-casing does
+// not bring back).
+func foldsToASCII(lit string) bool {
 	for _, r := range lit {
 		if r >= unicode.MaxASCII || r == 'k' || r == 'K' || r == 's' || r == 'S' {
-			return nil
+			return false
 		}
 	}
-	if !isTitle(n.Left) && !isLowerTitle(n.Left) {
-		return nil
-	}
-	return &indexKey{kind: keyKeyword, source: "lower(title)", values: []string{strings.ToLower(lit)},
-		getString: func(st *state) (string, bool) { return st.titleLower(), true }}
+	return true
 }
 
 func isLowerTitle(n ast.Node) bool {
