@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"time"
 
@@ -17,15 +18,19 @@ const evalTimeout = 2 * time.Second
 
 func dryRunCommand() *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "dry-run --rules PATH --event FILE",
+		Use:   "dry-run --rules PATH (--event FILE | --provider NAME --payload FILE)",
 		Short: "Show what the rules would do with an event, and why, without doing it",
 		Args:  cobra.NoArgs,
 	}
 	rulesPath := cmd.Flags().String("rules", "./rules", "rule file or directory")
 	eventFile := cmd.Flags().String("event", "", "a normalized event as JSON (- for standard input)")
+	provider := cmd.Flags().String("provider", "", "with --payload: the provider whose webhook body it is (vaultstream, shift72)")
+	payloadFile := cmd.Flags().String("payload", "", "a raw webhook body as the provider sends it (- for standard input)")
 	now := cmd.Flags().String("now", "", "the time rules see as now (RFC 3339; default: the current time)")
 	format := formatFlag(cmd)
-	_ = cmd.MarkFlagRequired("event")
+	cmd.MarkFlagsOneRequired("event", "payload")
+	cmd.MarkFlagsMutuallyExclusive("event", "payload")
+	cmd.MarkFlagsRequiredTogether("provider", "payload")
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
 		if err := checkFormat(*format); err != nil {
 			return err
@@ -38,7 +43,13 @@ func dryRunCommand() *cobra.Command {
 			}
 			at = t
 		}
-		ev, err := readEvent(*eventFile, cmd.InOrStdin())
+		var ev engine.Event
+		var err error
+		if *payloadFile != "" {
+			ev, err = readPayload(*provider, *payloadFile, cmd.InOrStdin())
+		} else {
+			ev, err = readEvent(*eventFile, cmd.InOrStdin())
+		}
 		if err != nil {
 			return failure{err}
 		}
@@ -60,19 +71,32 @@ func dryRunCommand() *cobra.Command {
 	return cmd
 }
 
+// readPayload decodes a raw webhook body through the provider's adapter,
+// without a signature: the person running the dry-run wrote it down.
+func readPayload(provider, name string, stdin io.Reader) (engine.Event, error) {
+	raw, err := readInput(name, stdin)
+	if err != nil {
+		return engine.Event{}, fmt.Errorf("cannot read the payload: %w", err)
+	}
+	ev, err := providers().DecodePayload(provider, raw)
+	if err != nil {
+		return engine.Event{}, fmt.Errorf("%s: %w", name, err)
+	}
+	return ev, nil
+}
+
+func readInput(name string, stdin io.Reader) ([]byte, error) {
+	if name == "-" {
+		return io.ReadAll(stdin)
+	}
+	return os.ReadFile(name)
+}
+
 // readEvent reads a normalized event, refusing unknown fields so that a
 // misspelled key is reported rather than ignored.
-func readEvent(name string, stdin interface{ Read([]byte) (int, error) }) (engine.Event, error) {
+func readEvent(name string, stdin io.Reader) (engine.Event, error) {
 	var ev engine.Event
-	var raw []byte
-	var err error
-	if name == "-" {
-		var buf bytes.Buffer
-		_, err = buf.ReadFrom(stdin)
-		raw = buf.Bytes()
-	} else {
-		raw, err = os.ReadFile(name)
-	}
+	raw, err := readInput(name, stdin)
 	if err != nil {
 		return ev, fmt.Errorf("cannot read the event: %w", err)
 	}

@@ -30,7 +30,7 @@ func testCommand() *cobra.Command {
 		}
 		ctx, cancel := contextWithTimeout(cmd, evalTimeout*10)
 		defer cancel()
-		report := rs.RunTests(ctx, set, nil)
+		report := rs.RunTests(ctx, set, providers().DecodePayload)
 		if *format == "json" {
 			writeJSON(cmd.OutOrStdout(), report)
 		} else {
