@@ -1,0 +1,120 @@
+package adapters
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/organizer-dev/organizer/engine"
+)
+
+// Client is a platform's API as organizer uses it: it fetches an item's
+// current state for enrichment and applies a plan's actions to it.
+type Client interface {
+	// Fetch returns the content's current title, metadata, folder, tags and
+	// visibility. A missing item is a *CallError of kind Permanent.
+	Fetch(ctx context.Context, contentID string) (engine.Content, error)
+	// Apply performs the actions on one item, in order, and returns one
+	// result per action. It reads the item's state once and writes only what
+	// differs from it, so applying the same actions twice writes nothing the
+	// second time. An action the platform cannot perform is Unsupported.
+	Apply(ctx context.Context, contentID string, actions []Action) []Result
+}
+
+// ActionKind names what an action does.
+type ActionKind string
+
+// The kinds of action, in the order Actions lists them.
+const (
+	SetFolder     ActionKind = "folder"
+	SetVisibility ActionKind = "visibility"
+	AddTag        ActionKind = "tag"
+	RemoveTag     ActionKind = "remove_tag"
+	Grant         ActionKind = "permission"
+	SetMetadata   ActionKind = "metadata"
+	Derive        ActionKind = "derivative"
+)
+
+// Action is one step of a plan for one content item.
+type Action struct {
+	Kind       ActionKind
+	Value      string            // folder, visibility or tag
+	Permission engine.Permission // for Grant
+	Key        string            // for SetMetadata
+	Metadata   any               // for SetMetadata
+	Derivative engine.Derivative // for Derive
+}
+
+func (a Action) String() string {
+	switch a.Kind {
+	case Grant:
+		who := "team " + a.Permission.Team
+		if a.Permission.User != "" {
+			who = "user " + a.Permission.User
+		}
+		return fmt.Sprintf("permission %s: %s", who, a.Permission.Permission)
+	case SetMetadata:
+		return fmt.Sprintf("metadata.%s = %v", a.Key, a.Metadata)
+	case Derive:
+		return "derivative " + a.Derivative.Kind
+	}
+	return fmt.Sprintf("%s %q", a.Kind, a.Value)
+}
+
+// Actions lists a plan's actions for the platform, in a fixed order: folder,
+// visibility, tags, removed tags, permissions, metadata (by key), derivatives.
+// Notifications are not platform actions and are not listed.
+func Actions(p engine.Plan) []Action {
+	var out []Action
+	if p.Folder != "" {
+		out = append(out, Action{Kind: SetFolder, Value: p.Folder})
+	}
+	if p.Visibility != "" {
+		out = append(out, Action{Kind: SetVisibility, Value: p.Visibility})
+	}
+	for _, t := range p.Tags {
+		out = append(out, Action{Kind: AddTag, Value: t})
+	}
+	for _, t := range p.RemoveTags {
+		out = append(out, Action{Kind: RemoveTag, Value: t})
+	}
+	for _, perm := range p.Permissions {
+		out = append(out, Action{Kind: Grant, Permission: perm})
+	}
+	keys := make([]string, 0, len(p.Metadata))
+	for k := range p.Metadata {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		out = append(out, Action{Kind: SetMetadata, Key: k, Metadata: p.Metadata[k]})
+	}
+	for _, d := range p.Derivatives {
+		out = append(out, Action{Kind: Derive, Derivative: d})
+	}
+	return out
+}
+
+// Outcome is what happened to one action.
+type Outcome string
+
+// The outcomes of an action.
+const (
+	Applied     Outcome = "applied"     // the platform changed
+	Unchanged   Outcome = "unchanged"   // it already was so: nothing written
+	Unsupported Outcome = "unsupported" // the platform cannot do this
+	Failed      Outcome = "failed"      // see Err, a *CallError when the platform answered
+)
+
+// Result is the outcome of one action.
+type Result struct {
+	Action  Action
+	Outcome Outcome
+	Calls   int   // API calls made for this action (reads and writes)
+	Writes  int   // of which writes
+	Err     error // for Failed, and the reason for Unsupported
+}
+
+// ErrUnsupported marks an action a platform cannot perform.
+var ErrUnsupported = errors.New("the platform cannot perform this action")
