@@ -5,6 +5,7 @@
 //	organizer check PATH...
 //	organizer test PATH...
 //	organizer dry-run --rules PATH --event FILE [--format text|json]
+//	organizer simulate vaultstream|shift72 [--addr HOST:PORT]
 //	organizer version
 package main
 
@@ -76,7 +77,7 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 	}
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	root.AddCommand(checkCommand(), testCommand(), dryRunCommand(), versionCommand())
+	root.AddCommand(checkCommand(), testCommand(), dryRunCommand(), simulateCommand(), versionCommand())
 	root.CompletionOptions.DisableDefaultCmd = true
 	return root
 }
