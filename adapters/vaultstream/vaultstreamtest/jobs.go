@@ -52,3 +52,29 @@ func (s *Server) job(kind string) handler {
 		return http.StatusAccepted, jobJSON{JobID: j.ID, Status: "queued"}, nil
 	}
 }
+
+// jobItemJSON is a job as GET /content/{id}/jobs lists it.
+type jobItemJSON struct {
+	JobID   string         `json:"job_id"`
+	Kind    string         `json:"kind"`
+	Request map[string]any `json:"request"`
+	Status  string         `json:"status"`
+}
+
+// listJobs lists an item's transcode and export requests, oldest first.
+// The simulator runs no job: every one stays queued.
+func (s *Server) listJobs(r *http.Request, _ []byte) (int, any, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c, err := s.content(r)
+	if err != nil {
+		return 0, nil, err
+	}
+	out := itemsJSON[jobItemJSON]{Items: []jobItemJSON{}}
+	for _, j := range s.st.jobs {
+		if j.ContentID == c.ID {
+			out.Items = append(out.Items, jobItemJSON{JobID: j.ID, Kind: j.Kind, Request: cloneMap(j.Request), Status: "queued"})
+		}
+	}
+	return http.StatusOK, out, nil
+}

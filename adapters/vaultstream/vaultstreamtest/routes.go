@@ -20,6 +20,7 @@ func (s *Server) routes() *http.ServeMux {
 		"DELETE /v1/content/{id}/tags/{tag}": s.removeTag,
 		"POST /v1/content/{id}/transcode":    s.job("transcode"),
 		"POST /v1/content/{id}/export":       s.job("export"),
+		"GET /v1/content/{id}/jobs":          s.listJobs,
 		"GET /v1/folders":                    s.getFolders,
 		"POST /v1/folders":                   s.createFolder,
 		"GET /v1/teams":                      s.getTeams,
