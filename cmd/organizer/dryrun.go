@@ -18,7 +18,7 @@ const evalTimeout = 2 * time.Second
 
 func dryRunCommand() *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "dry-run --rules PATH (--event FILE | --provider NAME --payload FILE)",
+		Use:   "dry-run --rules PATH (--event FILE | --provider NAME --payload FILE | --provider NAME --content-id ID --type TYPE)",
 		Short: "Show what the rules would do with an event, and why, without doing it",
 		Args:  cobra.NoArgs,
 	}
@@ -26,11 +26,13 @@ func dryRunCommand() *cobra.Command {
 	eventFile := cmd.Flags().String("event", "", "a normalized event as JSON (- for standard input)")
 	provider := cmd.Flags().String("provider", "", "with --payload: the provider whose webhook body it is (vaultstream, shift72)")
 	payloadFile := cmd.Flags().String("payload", "", "a raw webhook body as the provider sends it (- for standard input)")
+	contentID := cmd.Flags().String("content-id", "", "with --provider and --type: evaluate the item as the platform has it now (reads only)")
+	eventType := cmd.Flags().String("type", "", "with --content-id: the event type to evaluate it as")
 	now := cmd.Flags().String("now", "", "the time rules see as now (RFC 3339; default: the current time)")
 	format := formatFlag(cmd)
-	cmd.MarkFlagsOneRequired("event", "payload")
-	cmd.MarkFlagsMutuallyExclusive("event", "payload")
-	cmd.MarkFlagsRequiredTogether("provider", "payload")
+	cmd.MarkFlagsOneRequired("event", "payload", "content-id")
+	cmd.MarkFlagsMutuallyExclusive("event", "payload", "content-id")
+	cmd.MarkFlagsRequiredTogether("content-id", "type")
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
 		if err := checkFormat(*format); err != nil {
 			return err
@@ -45,9 +47,16 @@ func dryRunCommand() *cobra.Command {
 		}
 		var ev engine.Event
 		var err error
-		if *payloadFile != "" {
+		switch {
+		case (*payloadFile != "" || *contentID != "") && *provider == "":
+			return fmt.Errorf("--payload and --content-id need --provider")
+		case *payloadFile != "":
 			ev, err = readPayload(*provider, *payloadFile, cmd.InOrStdin())
-		} else {
+		case *contentID != "":
+			ctx, cancel := contextWithTimeout(cmd, 30*time.Second)
+			ev, err = fetchEvent(ctx, *provider, *contentID, *eventType)
+			cancel()
+		default:
 			ev, err = readEvent(*eventFile, cmd.InOrStdin())
 		}
 		if err != nil {
