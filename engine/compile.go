@@ -291,14 +291,47 @@ func (c *ruleCompiler) checkProvider(src *rules.Rule) {
 		return
 	}
 	a := &src.Actions
-	used := map[string]bool{"folder": a.Folder != nil, "visibility": a.Visibility != nil, "tags": len(a.Tags) > 0,
-		"remove_tags": len(a.RemoveTags) > 0, "permissions": len(a.Permissions) > 0, "metadata": len(a.Metadata) > 0,
-		"derivatives": len(a.Derivatives) > 0, "notify": len(a.Notify) > 0}
-	for _, action := range unsupported {
-		if used[action] {
-			c.errs.Add(src.Pos, "rule %q: %s cannot %s; remove it or the provider filter", src.Name.Value, name, actionVerb(action))
+	at := map[string]*rules.Pos{}
+	mark := func(action string, pos rules.Pos, set bool) {
+		if set {
+			at[action] = &pos
 		}
 	}
+	mark("folder", scalarPos(a.Folder), a.Folder != nil)
+	mark("visibility", scalarPos(a.Visibility), a.Visibility != nil)
+	mark("tags", firstPos(a.Tags), len(a.Tags) > 0)
+	mark("remove_tags", firstPos(a.RemoveTags), len(a.RemoveTags) > 0)
+	if len(a.Permissions) > 0 {
+		mark("permissions", a.Permissions[0].Pos, true)
+	}
+	if len(a.Metadata) > 0 {
+		mark("metadata", a.Metadata[0].Key.Pos, true)
+	}
+	if len(a.Derivatives) > 0 {
+		mark("derivatives", a.Derivatives[0].Kind.Pos, true)
+	}
+	if len(a.Notify) > 0 {
+		mark("notify", a.Notify[0].Pos, true)
+	}
+	for _, action := range unsupported {
+		if pos := at[action]; pos != nil {
+			c.errs.Add(*pos, "rule %q: %s cannot %s; remove it or the provider filter", src.Name.Value, name, actionVerb(action))
+		}
+	}
+}
+
+func scalarPos(t *rules.Template) rules.Pos {
+	if t == nil {
+		return rules.Pos{}
+	}
+	return t.Pos
+}
+
+func firstPos(ts []*rules.Template) rules.Pos {
+	if len(ts) == 0 {
+		return rules.Pos{}
+	}
+	return ts[0].Pos
 }
 
 func actionVerb(action string) string {
