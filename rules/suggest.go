@@ -10,19 +10,14 @@ import (
 // suggest returns `; did you mean "x"?` for the closest candidate, or a list
 // of the valid names when none is close.
 func suggest(got string, candidates []string) string {
-	best, bestDist := "", 3
-	for _, c := range candidates {
-		if d := distance(strings.ToLower(got), c); d < bestDist {
-			best, bestDist = c, d
-		}
-	}
-	if best != "" {
+	if best := Suggest(strings.ToLower(got), candidates); best != "" {
 		return fmt.Sprintf("; did you mean %q?", best)
 	}
 	return fmt.Sprintf(" (expected one of: %s)", strings.Join(candidates, ", "))
 }
 
-// Suggest is suggest for other packages: the closest candidate, if any.
+// Suggest returns the candidate closest to got, within an edit distance of
+// two, or "" when none is.
 func Suggest(got string, candidates []string) string {
 	best, bestDist := "", 3
 	for _, c := range candidates {

@@ -16,10 +16,6 @@ import (
 	"github.com/organizer-dev/organizer/engine"
 )
 
-// DefaultTimeout is the HTTP timeout of a Client unless WithTimeout or
-// WithHTTPClient says otherwise.
-const DefaultTimeout = 10 * time.Second
-
 // maxResponse is the most of a successful response body a Client reads.
 const maxResponse = 16 << 20
 
@@ -42,45 +38,12 @@ type Client struct {
 
 var _ adapters.Client = (*Client)(nil)
 
-// ClientOption configures a Client.
-type ClientOption func(*clientConfig)
-
-type clientConfig struct {
-	timeout    time.Duration
-	timeoutSet bool
-	httpClient *http.Client
-}
-
-// WithTimeout sets the timeout of each HTTP call (DefaultTimeout unless
-// set). With WithHTTPClient, it applies to a copy of that client.
-func WithTimeout(d time.Duration) ClientOption {
-	return func(c *clientConfig) { c.timeout, c.timeoutSet = d, true }
-}
-
-// WithHTTPClient makes the Client send its calls with hc, as is unless
-// WithTimeout is also given.
-func WithHTTPClient(hc *http.Client) ClientOption {
-	return func(c *clientConfig) { c.httpClient = hc }
-}
-
 // NewClient returns a Client of the SHIFT72 site at baseURL (such as
 // "https://store.shift72.com"; the API's /services/... paths go after it)
 // that authenticates with token, an admin user's token or the system API
 // key, sent as X-Auth-Token.
-func NewClient(baseURL, token string, opts ...ClientOption) *Client {
-	cfg := clientConfig{timeout: DefaultTimeout}
-	for _, opt := range opts {
-		opt(&cfg)
-	}
-	hc := cfg.httpClient
-	switch {
-	case hc == nil:
-		hc = &http.Client{Timeout: cfg.timeout}
-	case cfg.timeoutSet:
-		c := *hc
-		c.Timeout = cfg.timeout
-		hc = &c
-	}
+func NewClient(baseURL, token string, opts ...adapters.ClientOption) *Client {
+	hc := adapters.HTTPClient(opts...)
 	return &Client{
 		base:    strings.TrimRight(baseURL, "/"),
 		token:   token,

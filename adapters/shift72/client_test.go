@@ -35,7 +35,7 @@ func addFilms(s *shift72test.Server, ids ...int) {
 }
 
 func newClient(s *shift72test.Server) *shift72.Client {
-	return shift72.NewClient(s.URL(), shift72test.AdminToken, shift72.WithTimeout(5*time.Second))
+	return shift72.NewClient(s.URL(), shift72test.AdminToken, adapters.WithTimeout(5*time.Second))
 }
 
 func folder(name string) adapters.Action {
@@ -389,7 +389,7 @@ func TestTimeoutIsTransient(t *testing.T) {
 	s.AddBundle("Ready", shift72test.StatusPublished)
 	addFilms(s, 1)
 	s.InjectFault(shift72test.Hang().For(http.MethodGet, bundlesPath))
-	c := shift72.NewClient(s.URL(), shift72test.AdminToken, shift72.WithTimeout(50*time.Millisecond))
+	c := shift72.NewClient(s.URL(), shift72test.AdminToken, adapters.WithTimeout(50*time.Millisecond))
 	rs := c.Apply(context.Background(), "/film/1", []adapters.Action{folder("Ready")})
 	require.Equal(t, adapters.Failed, rs[0].Outcome)
 	ce := callError(t, rs[0].Err)
@@ -415,7 +415,7 @@ func TestEveryRequestSendsTokenAndBypassCache(t *testing.T) {
 	s.AddFilm(shift72test.Film{ID: 1, Title: "One"})
 	s.AddBundle("Ready", shift72test.StatusPublished)
 	rec := &headerRecorder{}
-	c := shift72.NewClient(s.URL(), shift72test.AdminToken, shift72.WithHTTPClient(&http.Client{Transport: rec}))
+	c := shift72.NewClient(s.URL(), shift72test.AdminToken, adapters.WithHTTPClient(&http.Client{Transport: rec}))
 
 	_, err := c.Fetch(context.Background(), "/film/1")
 	require.NoError(t, err)
@@ -442,7 +442,7 @@ func TestTokenNeverInErrors(t *testing.T) {
 		}
 	}
 
-	c := shift72.NewClient(s.URL(), token, shift72.WithTimeout(time.Second))
+	c := shift72.NewClient(s.URL(), token, adapters.WithTimeout(time.Second))
 	s.InjectFault(shift72test.RateLimit(1).For(http.MethodPut, bundlesPath))
 	collect(c.Apply(ctx, "/film/1", []adapters.Action{folder("Ready"), folder("Missing"), {Kind: adapters.AddTag, Value: "x"}}))
 	s.InjectFault(shift72test.ServerError(http.StatusInternalServerError))
@@ -452,7 +452,7 @@ func TestTokenNeverInErrors(t *testing.T) {
 	errs = append(errs, err)
 
 	// A token the site does not accept as an admin's: 401 Permanent.
-	wrong := shift72.NewClient(s.URL(), token+"-old", shift72.WithTimeout(time.Second))
+	wrong := shift72.NewClient(s.URL(), token+"-old", adapters.WithTimeout(time.Second))
 	rs := wrong.Apply(ctx, "/film/1", []adapters.Action{folder("Ready")})
 	require.Equal(t, http.StatusUnauthorized, callError(t, rs[0].Err).Status)
 	collect(rs)
@@ -461,7 +461,7 @@ func TestTokenNeverInErrors(t *testing.T) {
 	dead := newSim(t)
 	deadURL := dead.URL()
 	dead.Close()
-	gone := shift72.NewClient(deadURL, token, shift72.WithTimeout(time.Second))
+	gone := shift72.NewClient(deadURL, token, adapters.WithTimeout(time.Second))
 	collect(gone.Apply(ctx, "/film/1", []adapters.Action{folder("Ready")}))
 	_, err = gone.Fetch(ctx, "/film/1")
 	errs = append(errs, err)

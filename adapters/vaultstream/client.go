@@ -17,10 +17,6 @@ import (
 	"github.com/organizer-dev/organizer/engine"
 )
 
-// DefaultTimeout bounds each API call unless WithTimeout or WithHTTPClient
-// says otherwise.
-const DefaultTimeout = 10 * time.Second
-
 // maxAnswer is the largest answer body the client decodes.
 const maxAnswer = 8 << 20
 
@@ -50,43 +46,11 @@ type Client struct {
 
 var _ adapters.Client = (*Client)(nil)
 
-// ClientOption configures a Client.
-type ClientOption func(*clientConfig)
-
-type clientConfig struct {
-	timeout    time.Duration
-	timeoutSet bool
-	hc         *http.Client
-}
-
-// WithTimeout bounds each call (connection, request and the whole answer);
-// 0 means no bound. With WithHTTPClient, it applies to a copy of that client.
-func WithTimeout(d time.Duration) ClientOption {
-	return func(c *clientConfig) { c.timeout, c.timeoutSet = d, true }
-}
-
-// WithHTTPClient makes the client send its calls with hc, as it is
-// configured (its own Timeout included, unless WithTimeout is given too).
-func WithHTTPClient(hc *http.Client) ClientOption {
-	return func(c *clientConfig) { c.hc = hc }
-}
-
 // NewClient returns a client of the API at baseURL, the URL every path of
 // API.md is relative to (https://api.cyfr.technology/v1), calling it with
 // the bearer token.
-func NewClient(baseURL, token string, opts ...ClientOption) *Client {
-	cfg := clientConfig{timeout: DefaultTimeout}
-	for _, o := range opts {
-		o(&cfg)
-	}
-	hc := &http.Client{Timeout: cfg.timeout}
-	if cfg.hc != nil {
-		cp := *cfg.hc
-		if cfg.timeoutSet {
-			cp.Timeout = cfg.timeout
-		}
-		hc = &cp
-	}
+func NewClient(baseURL, token string, opts ...adapters.ClientOption) *Client {
+	hc := adapters.HTTPClient(opts...)
 	return &Client{base: strings.TrimRight(baseURL, "/"), token: token, hc: hc, now: time.Now,
 		folders: map[string]string{}, names: map[string]string{}, teams: map[string]string{}}
 }

@@ -32,7 +32,7 @@ func newSim(t *testing.T) *vaultstreamtest.Server {
 	return s
 }
 
-func newClient(s *vaultstreamtest.Server, opts ...vaultstream.ClientOption) *vaultstream.Client {
+func newClient(s *vaultstreamtest.Server, opts ...adapters.ClientOption) *vaultstream.Client {
 	return vaultstream.NewClient(s.URL(), s.Token(), opts...)
 }
 
@@ -310,7 +310,7 @@ func TestFaults(t *testing.T) {
 		s := newSim(t)
 		id := s.AddContent(vaultstreamtest.Content{})
 		require.NoError(t, s.Fail(vaultstreamtest.Fault{Match: "GET /content/", Hang: true}))
-		_, err := newClient(s, vaultstream.WithTimeout(100*time.Millisecond)).Fetch(ctx, id)
+		_, err := newClient(s, adapters.WithTimeout(100*time.Millisecond)).Fetch(ctx, id)
 		var ce *adapters.CallError
 		require.ErrorAs(t, err, &ce)
 		require.Equal(t, adapters.Transient, ce.Kind)
@@ -473,7 +473,7 @@ func TestTokenNeverInErrors(t *testing.T) {
 	ctx := context.Background()
 	s := newSim(t)
 	id := s.AddContent(vaultstreamtest.Content{})
-	c := newClient(s, vaultstream.WithTimeout(200*time.Millisecond))
+	c := newClient(s, adapters.WithTimeout(200*time.Millisecond))
 	var errs []error
 	collect := func(results []adapters.Result) {
 		for _, r := range results {
@@ -530,7 +530,7 @@ func TestWithHTTPClient(t *testing.T) {
 		n.Add(1)
 		return http.DefaultTransport.RoundTrip(r)
 	})}
-	got, err := vaultstream.NewClient(s.URL()+"/", s.Token(), vaultstream.WithHTTPClient(hc)).Fetch(context.Background(), id)
+	got, err := vaultstream.NewClient(s.URL()+"/", s.Token(), adapters.WithHTTPClient(hc)).Fetch(context.Background(), id)
 	require.NoError(t, err)
 	require.Equal(t, "x", got.Title)
 	require.Equal(t, int32(1), n.Load())

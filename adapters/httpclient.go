@@ -1,0 +1,48 @@
+package adapters
+
+import (
+	"net/http"
+	"time"
+)
+
+// DefaultTimeout bounds each call of a provider's API client unless
+// WithTimeout or WithHTTPClient says otherwise.
+const DefaultTimeout = 10 * time.Second
+
+// ClientOption configures the HTTP side of a provider's API client.
+type ClientOption func(*clientConfig)
+
+type clientConfig struct {
+	timeout    time.Duration
+	timeoutSet bool
+	httpClient *http.Client
+}
+
+// WithTimeout bounds each call (connection, request and the whole answer);
+// 0 means no bound. With WithHTTPClient, it applies to a copy of that client.
+func WithTimeout(d time.Duration) ClientOption {
+	return func(c *clientConfig) { c.timeout, c.timeoutSet = d, true }
+}
+
+// WithHTTPClient sends the calls with hc, as it is configured (its own
+// Timeout included, unless WithTimeout is given too).
+func WithHTTPClient(hc *http.Client) ClientOption {
+	return func(c *clientConfig) { c.httpClient = hc }
+}
+
+// HTTPClient returns the *http.Client the options describe.
+func HTTPClient(opts ...ClientOption) *http.Client {
+	cfg := clientConfig{timeout: DefaultTimeout}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	switch {
+	case cfg.httpClient == nil:
+		return &http.Client{Timeout: cfg.timeout}
+	case cfg.timeoutSet:
+		c := *cfg.httpClient
+		c.Timeout = cfg.timeout
+		return &c
+	}
+	return cfg.httpClient
+}
