@@ -20,11 +20,8 @@ func apiClient(provider string) (adapters.Client, error) {
 	if url == "" || token == "" {
 		return nil, fmt.Errorf("fetching from %s needs %sURL and %sTOKEN in the environment", provider, prefix, prefix)
 	}
-	switch provider {
-	case vaultstream.Name:
-		return vaultstream.NewClient(url, token), nil
-	case shift72.Name:
-		return shift72.NewClient(url, token), nil
+	if c, ok := newClient(provider, url, token); ok {
+		return c, nil
 	}
 	return nil, fmt.Errorf("unknown provider %q (known: %s, %s)", provider, vaultstream.Name, shift72.Name)
 }

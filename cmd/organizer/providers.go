@@ -2,6 +2,7 @@ package main
 
 import (
 	"os"
+	"strings"
 
 	"github.com/organizer-dev/organizer/adapters"
 	"github.com/organizer-dev/organizer/adapters/shift72"
@@ -9,19 +10,40 @@ import (
 	"github.com/organizer-dev/organizer/engine"
 )
 
+// providerNames are the platforms organizer knows.
+var providerNames = []string{vaultstream.Name, shift72.Name}
+
 // providers registers the platforms organizer knows, with their webhook
 // secrets from the environment (unset: every webhook is refused).
 func providers() *adapters.Registry {
+	return registry(func(name string) string {
+		return os.Getenv("ORGANIZER_" + strings.ToUpper(name) + "_WEBHOOK_SECRET")
+	})
+}
+
+// registry registers the platforms with the webhook secret of each.
+func registry(secret func(provider string) string) *adapters.Registry {
 	var r adapters.Registry
 	for _, p := range []adapters.Provider{
-		vaultstream.New(os.Getenv("ORGANIZER_VAULTSTREAM_WEBHOOK_SECRET")),
-		shift72.New(os.Getenv("ORGANIZER_SHIFT72_WEBHOOK_SECRET")),
+		vaultstream.New(secret(vaultstream.Name)),
+		shift72.New(secret(shift72.Name)),
 	} {
 		if err := r.Register(p); err != nil {
 			panic(err) // two built-in providers with one name is a programming error
 		}
 	}
 	return &r
+}
+
+// newClient returns a platform's API client.
+func newClient(provider, url, token string) (adapters.Client, bool) {
+	switch provider {
+	case vaultstream.Name:
+		return vaultstream.NewClient(url, token), true
+	case shift72.Name:
+		return shift72.NewClient(url, token), true
+	}
+	return nil, false
 }
 
 // compileOptions declares the providers, the event types they send and the

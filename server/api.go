@@ -1,0 +1,309 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/organizer-dev/organizer/engine"
+	"github.com/organizer-dev/organizer/rules"
+	"github.com/organizer-dev/organizer/server/rulewatch"
+)
+
+var statuses = []Status{Queued, Retrying, Applied, Recorded, Ignored, Dead}
+
+// listEvents is GET /v1/events?content_id=&status=&provider=&limit=&before=,
+// newest first. "next" is the before= of the following page.
+func (s *Service) listEvents(c *gin.Context) {
+	f := eventFilter{ContentID: c.Query("content_id"), Provider: c.Query("provider"), Status: Status(c.Query("status")), Limit: 50}
+	if f.Status != "" && !slices.Contains(statuses, f.Status) {
+		apiError(c, http.StatusBadRequest, "bad_query", "status must be one of "+joinStatuses())
+		return
+	}
+	if v := c.Query("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 500 {
+			apiError(c, http.StatusBadRequest, "bad_query", "limit must be a number from 1 to 500")
+			return
+		}
+		f.Limit = n
+	}
+	if v := c.Query("before"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 1 {
+			apiError(c, http.StatusBadRequest, "bad_query", "before must be the next value of a previous page")
+			return
+		}
+		f.Before = n
+	}
+	s.respondList(c, f)
+}
+
+// listDeadLetters is GET /v1/dead-letters: the events that failed for good,
+// with the reason and attempts; POST /v1/events/{id}/replay retries one.
+func (s *Service) listDeadLetters(c *gin.Context) {
+	s.respondList(c, eventFilter{Status: Dead, Provider: c.Query("provider"), ContentID: c.Query("content_id"), Limit: 500})
+}
+
+func (s *Service) respondList(c *gin.Context, f eventFilter) {
+	items, err := s.store.list(c.Request.Context(), f)
+	if err != nil {
+		s.internal(c, err)
+		return
+	}
+	body := gin.H{"items": items}
+	if len(items) == f.Limit {
+		body["next"] = strconv.FormatInt(items[len(items)-1].seq, 10)
+	}
+	c.JSON(http.StatusOK, body)
+}
+
+func joinStatuses() string {
+	out := make([]string, len(statuses))
+	for i, st := range statuses {
+		out[i] = string(st)
+	}
+	return strings.Join(out, ", ")
+}
+
+// getEvent is GET /v1/events/{id}: the stored event, its status, payload,
+// decision and per-action results.
+func (s *Service) getEvent(c *gin.Context) {
+	e, err := s.store.get(c.Request.Context(), s.backend.reader(), c.Param("id"))
+	switch {
+	case err != nil:
+		s.internal(c, err)
+	case e == nil:
+		apiError(c, http.StatusNotFound, "not_found", "no event "+c.Param("id"))
+	default:
+		c.JSON(http.StatusOK, e)
+	}
+}
+
+// replayEvent is POST /v1/events/{id}/replay: evaluate the event again with
+// the current rules and apply the new decision. Applying is idempotent, so
+// replaying an applied event writes only what the new decision changes.
+func (s *Service) replayEvent(c *gin.Context) {
+	id := c.Param("id")
+	gen, found, err := s.store.replay(c.Request.Context(), id, time.Now())
+	switch {
+	case err != nil:
+		s.internal(c, err)
+	case !found:
+		apiError(c, http.StatusNotFound, "not_found", "no event "+id)
+	default:
+		s.log.Info("event replayed", "event_id", id, "replays", gen)
+		c.JSON(http.StatusAccepted, gin.H{"event_id": id, "status": Queued, "replays": gen})
+	}
+}
+
+// rulesStatus is GET /v1/rules and the answer of a reload.
+type rulesStatus struct {
+	Path      string    `json:"path"`
+	Digest    string    `json:"digest"`
+	Rules     int       `json:"rules"`
+	LoadedAt  time.Time `json:"loaded_at"`
+	CheckedAt time.Time `json:"checked_at"`
+	OK        bool      `json:"ok"`
+	Errors    []problem `json:"errors"`
+	Reloads   int       `json:"reloads"`
+	Failures  int       `json:"failures"`
+}
+
+// problem is one rule-file error as the API reports it.
+type problem struct {
+	Position string `json:"position"` // file:line:col
+	Message  string `json:"message"`
+}
+
+func problems(errs rules.ErrorList) []problem {
+	out := make([]problem, len(errs))
+	for i, e := range errs {
+		out[i] = problem{Position: e.Pos.String(), Message: e.Message}
+	}
+	return out
+}
+
+func toRulesStatus(st rulewatch.Status) rulesStatus {
+	return rulesStatus{Path: st.Path, Digest: st.Digest, Rules: st.Rules, LoadedAt: st.LoadedAt, CheckedAt: st.CheckedAt,
+		OK: st.OK, Errors: problems(st.Errors), Reloads: st.Reloads, Failures: st.Failures}
+}
+
+// getRules is GET /v1/rules: the ruleset in force and, if the last edit
+// was broken, its errors with positions.
+func (s *Service) getRules(c *gin.Context) { c.JSON(http.StatusOK, toRulesStatus(s.rules.Status())) }
+
+// reloadRules is POST /v1/rules/reload: load the rules path now. A broken
+// edit answers 422 with its errors and leaves the ruleset in force.
+func (s *Service) reloadRules(c *gin.Context) {
+	_, err := s.rules.Load()
+	st := toRulesStatus(s.rules.Status())
+	if err != nil {
+		details := make([]any, len(st.Errors))
+		for i, p := range st.Errors {
+			details[i] = p
+		}
+		apiError(c, http.StatusUnprocessableEntity, "invalid_rules",
+			"the rules on disk have errors; the ruleset in force is unchanged ("+st.Digest+")", details...)
+		return
+	}
+	c.JSON(http.StatusOK, st)
+}
+
+// rulesText is rule files sent in a request: {"files": {"name.yaml": "…"}},
+// or one file as "rules": "…".
+type rulesText struct {
+	Files map[string]string `json:"files"`
+	Rules string            `json:"rules"`
+}
+
+func (t rulesText) empty() bool { return len(t.Files) == 0 && t.Rules == "" }
+
+func (t rulesText) compile(s *Service) (*engine.Ruleset, rules.ErrorList) {
+	files := make(map[string][]byte, len(t.Files)+1)
+	for name, text := range t.Files {
+		files[name] = []byte(text)
+	}
+	if t.Rules != "" {
+		files["inline.yaml"] = []byte(t.Rules)
+	}
+	return rulewatch.Compile(files, s.registry.CompileOptions()...)
+}
+
+// validateRules is POST /v1/rules/validate: check rule files sent as JSON
+// ({"files": {...}} or {"rules": "…"}) or as a YAML body, without touching
+// the rules in force. 200 with the rule count, or 422 with every error.
+func (s *Service) validateRules(c *gin.Context) {
+	t, ok := s.readRulesText(c)
+	if !ok {
+		return
+	}
+	rs, errs := t.compile(s)
+	if len(errs) > 0 {
+		invalidRules(c, errs)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"ok": true, "rules": rs.Len(), "digest": rs.Digest(), "errors": []problem{}})
+}
+
+func invalidRules(c *gin.Context, errs rules.ErrorList) {
+	ps := problems(errs)
+	details := make([]any, len(ps))
+	for i, p := range ps {
+		details[i] = p
+	}
+	apiError(c, http.StatusUnprocessableEntity, "invalid_rules", strconv.Itoa(len(errs))+" problem(s) in the rules", details...)
+}
+
+func (s *Service) readRulesText(c *gin.Context) (rulesText, bool) {
+	body, ok := s.readBody(c)
+	if !ok {
+		return rulesText{}, false
+	}
+	var t rulesText
+	if strings.HasPrefix(c.ContentType(), "application/json") {
+		if err := json.Unmarshal(body, &t); err != nil {
+			apiError(c, http.StatusBadRequest, "malformed_body", "the body must be {\"files\": {name: text}} or {\"rules\": text}: "+err.Error())
+			return t, false
+		}
+	} else {
+		t.Rules = string(body)
+	}
+	if t.empty() {
+		apiError(c, http.StatusBadRequest, "malformed_body", "no rules were sent")
+		return t, false
+	}
+	return t, true
+}
+
+func (s *Service) readBody(c *gin.Context) ([]byte, bool) {
+	body, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, s.cfg.BodyLimit))
+	switch {
+	case errors.As(err, new(*http.MaxBytesError)):
+		apiError(c, http.StatusRequestEntityTooLarge, "body_too_large", fmt.Sprintf("the body is over the limit of %d bytes", s.cfg.BodyLimit))
+		return nil, false
+	case err != nil:
+		apiError(c, http.StatusBadRequest, "unreadable_body", "the body could not be read")
+		return nil, false
+	}
+	return body, true
+}
+
+// dryRunRequest is POST /v1/dry-run: an event, or a provider's raw payload,
+// evaluated with the rules in force or with rules sent inline.
+type dryRunRequest struct {
+	Event    *engine.Event     `json:"event"`
+	Provider string            `json:"provider"`
+	Payload  json.RawMessage   `json:"payload"`
+	Now      string            `json:"now"`
+	Files    map[string]string `json:"files"`
+	Rules    string            `json:"rules"`
+}
+
+// dryRun evaluates without side effects: nothing stored, nothing applied.
+// The answer is the decision with the full trace (SPEC section 7).
+func (s *Service) dryRun(c *gin.Context) {
+	body, ok := s.readBody(c)
+	if !ok {
+		return
+	}
+	var req dryRunRequest
+	if err := json.Unmarshal(body, &req); err != nil {
+		apiError(c, http.StatusBadRequest, "malformed_body", "the body must be a JSON object: "+err.Error())
+		return
+	}
+	var ev engine.Event
+	switch {
+	case req.Event != nil && req.Payload == nil:
+		ev = *req.Event
+	case req.Payload != nil && req.Provider != "":
+		var err error
+		if ev, err = s.registry.DecodePayload(req.Provider, req.Payload); err != nil {
+			apiError(c, http.StatusBadRequest, "malformed_payload", err.Error())
+			return
+		}
+	default:
+		apiError(c, http.StatusBadRequest, "malformed_body", `send "event", or "provider" with "payload"`)
+		return
+	}
+	at := time.Now().UTC()
+	if req.Now != "" {
+		t, err := time.Parse(time.RFC3339, req.Now)
+		if err != nil {
+			apiError(c, http.StatusBadRequest, "malformed_body", "now must be an RFC 3339 time like 2026-01-02T15:04:05Z")
+			return
+		}
+		at = t
+	}
+	rs := s.rules.Current()
+	if t := (rulesText{Files: req.Files, Rules: req.Rules}); !t.empty() {
+		var errs rules.ErrorList
+		if rs, errs = t.compile(s); len(errs) > 0 {
+			invalidRules(c, errs)
+			return
+		}
+	}
+	if rs == nil {
+		apiError(c, http.StatusServiceUnavailable, "no_ruleset", "no valid ruleset is loaded (see GET /v1/rules); send rules inline")
+		return
+	}
+	ctx, cancel := context.WithTimeout(c.Request.Context(), evalTimeout)
+	defer cancel()
+	c.JSON(http.StatusOK, rs.Evaluate(ctx, ev, engine.Now(at), engine.FullTrace()))
+}
+
+// internal answers 500 for a failure of the service itself; the details go
+// to the log, not to the client.
+func (s *Service) internal(c *gin.Context, err error) {
+	s.log.Error("admin API failure", "path", c.FullPath(), "error", err)
+	apiError(c, http.StatusInternalServerError, "internal", "internal error; see the service's log")
+}

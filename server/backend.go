@@ -1,0 +1,237 @@
+package server
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+	"github.com/riverqueue/river/riverdriver/riversqlite"
+	"github.com/riverqueue/river/rivermigrate"
+
+	_ "modernc.org/sqlite" // the embedded store's driver, pure Go
+)
+
+// backend is one database holding both the service's tables and River's
+// queue: the embedded SQLite file or a shared PostgreSQL. Everything above
+// it is the same code for both.
+type backend interface {
+	// inTx runs fn in one transaction; enqueue inserts River jobs in it,
+	// so an event and its job are committed together or not at all.
+	inTx(ctx context.Context, fn func(q querier, enqueue enqueueFunc) error) error
+	writer() querier // single statements outside a transaction
+	reader() querier // queries of the admin API
+	start(ctx context.Context) error
+	stop(ctx context.Context) error
+	ping(ctx context.Context) error
+	close()
+	kind() string    // "sqlite" or "postgres"
+	committers() int // intake transactions that may run at once
+}
+
+type enqueueFunc func(ctx context.Context, jobs []river.InsertManyParams) error
+
+// riverBackend is a backend over one of River's drivers.
+type riverBackend[TTx any] struct {
+	name     string
+	parallel int
+	driver   riverdriver.Driver[TTx]
+	client   *river.Client[TTx]
+	begin    func(ctx context.Context) (TTx, querier, error)
+	end      func(ctx context.Context, tx TTx, commit bool) error
+	w, r     querier
+	pinger   func(ctx context.Context) error
+	closer   func()
+}
+
+func (b *riverBackend[TTx]) inTx(ctx context.Context, fn func(q querier, enqueue enqueueFunc) error) error {
+	tx, q, err := b.begin(ctx)
+	if err != nil {
+		return fmt.Errorf("beginning a transaction: %w", err)
+	}
+	enqueue := func(ctx context.Context, jobs []river.InsertManyParams) error {
+		if len(jobs) == 0 {
+			return nil
+		}
+		if _, err := b.client.InsertManyFastTx(ctx, tx, jobs); err != nil {
+			return fmt.Errorf("enqueueing %d jobs: %w", len(jobs), err)
+		}
+		return nil
+	}
+	if err := fn(q, enqueue); err != nil {
+		_ = b.end(context.WithoutCancel(ctx), tx, false)
+		return err
+	}
+	if err := b.end(ctx, tx, true); err != nil {
+		return fmt.Errorf("committing: %w", err)
+	}
+	return nil
+}
+
+func (b *riverBackend[TTx]) writer() querier                 { return b.w }
+func (b *riverBackend[TTx]) reader() querier                 { return b.r }
+func (b *riverBackend[TTx]) start(ctx context.Context) error { return b.client.Start(ctx) }
+func (b *riverBackend[TTx]) stop(ctx context.Context) error  { return b.client.Stop(ctx) }
+func (b *riverBackend[TTx]) ping(ctx context.Context) error  { return b.pinger(ctx) }
+func (b *riverBackend[TTx]) close()                          { b.closer() }
+func (b *riverBackend[TTx]) kind() string                    { return b.name }
+func (b *riverBackend[TTx]) committers() int                 { return b.parallel }
+
+// queueSettings are the River settings the service derives from its config.
+type queueSettings struct {
+	workers     int
+	maxAttempts int
+	jobTimeout  time.Duration
+	rescueAfter time.Duration
+	logger      *slog.Logger
+}
+
+func (s queueSettings) riverConfig(workers *river.Workers) *river.Config {
+	keep := 7 * 24 * time.Hour // the service's own table is the record; River's rows are working state
+	return &river.Config{
+		Queues:                      map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: s.workers}},
+		Workers:                     workers,
+		MaxAttempts:                 s.maxAttempts,
+		JobTimeout:                  s.jobTimeout,
+		RescueStuckJobsAfter:        s.rescueAfter,
+		FetchCooldown:               10 * time.Millisecond,
+		FetchPollInterval:           50 * time.Millisecond,
+		CompletedJobRetentionPeriod: keep,
+		CancelledJobRetentionPeriod: keep,
+		// Finite on purpose: riversqlite v0.47.0 deletes discarded jobs when
+		// this is -1 (research/queue.md §6.1). Dead letters live in
+		// organizer_events anyway.
+		DiscardedJobRetentionPeriod: keep,
+		Logger:                      s.logger,
+	}
+}
+
+// openSQLite opens the embedded store: one file, WAL, synchronous=FULL so
+// a commit survives power loss, one writing connection as riversqlite
+// advises, and a separate pool for the admin API's reads.
+func openSQLite(ctx context.Context, path string, s queueSettings, workers *river.Workers) (backend, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+		return nil, fmt.Errorf("creating the data directory: %w", err)
+	}
+	pragmas := "_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)"
+	wdb, err := sql.Open("sqlite", "file:"+path+"?"+pragmas+"&_pragma=synchronous(FULL)&_txlock=immediate")
+	if err != nil {
+		return nil, fmt.Errorf("opening %s: %w", path, err)
+	}
+	wdb.SetMaxOpenConns(1)
+	rdb, err := sql.Open("sqlite", "file:"+path+"?"+pragmas+"&_pragma=query_only(1)")
+	if err != nil {
+		_ = wdb.Close()
+		return nil, fmt.Errorf("opening %s: %w", path, err)
+	}
+	rdb.SetMaxOpenConns(4)
+	closeAll := func() { _ = rdb.Close(); _ = wdb.Close() }
+	driver := riversqlite.New(wdb)
+	if err := migrate(ctx, driver, sqliteSchema, sqlQuerier{wdb}, nil); err != nil {
+		closeAll()
+		return nil, fmt.Errorf("preparing %s: %w", path, err)
+	}
+	client, err := river.NewClient(driver, s.riverConfig(workers))
+	if err != nil {
+		closeAll()
+		return nil, fmt.Errorf("starting the queue: %w", err)
+	}
+	return &riverBackend[*sql.Tx]{
+		name: "sqlite", parallel: 1, driver: driver, client: client,
+		begin: func(ctx context.Context) (*sql.Tx, querier, error) {
+			tx, err := wdb.BeginTx(ctx, nil)
+			return tx, sqlQuerier{tx}, err
+		},
+		end: func(_ context.Context, tx *sql.Tx, commit bool) error {
+			if commit {
+				return tx.Commit()
+			}
+			return tx.Rollback()
+		},
+		w: sqlQuerier{wdb}, r: sqlQuerier{rdb},
+		pinger: rdb.PingContext,
+		closer: closeAll,
+	}, nil
+}
+
+// openPostgres opens a PostgreSQL store that several replicas share.
+func openPostgres(ctx context.Context, url string, s queueSettings, workers *river.Workers) (backend, error) {
+	pool, err := pgxpool.New(ctx, url)
+	if err != nil {
+		return nil, fmt.Errorf("connecting to PostgreSQL: %w", err)
+	}
+	driver := riverpgxv5.New(pool)
+	// Replicas starting together take turns at the schema.
+	lock := func(ctx context.Context) (func(), error) {
+		conn, err := pool.Acquire(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := conn.Exec(ctx, "SELECT pg_advisory_lock(7411)"); err != nil {
+			conn.Release()
+			return nil, err
+		}
+		return func() {
+			_, _ = conn.Exec(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock(7411)")
+			conn.Release()
+		}, nil
+	}
+	if err := migrate(ctx, driver, postgresSchema, pgxQuerier{pool}, lock); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("preparing the PostgreSQL schema: %w", err)
+	}
+	client, err := river.NewClient(driver, s.riverConfig(workers))
+	if err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("starting the queue: %w", err)
+	}
+	return &riverBackend[pgx.Tx]{
+		name: "postgres", parallel: 4, driver: driver, client: client,
+		begin: func(ctx context.Context) (pgx.Tx, querier, error) {
+			tx, err := pool.Begin(ctx)
+			return tx, pgxQuerier{tx}, err
+		},
+		end: func(ctx context.Context, tx pgx.Tx, commit bool) error {
+			if commit {
+				return tx.Commit(ctx)
+			}
+			return tx.Rollback(ctx)
+		},
+		w: pgxQuerier{pool}, r: pgxQuerier{pool},
+		pinger: pool.Ping,
+		closer: pool.Close,
+	}, nil
+}
+
+// migrate brings River's tables and the service's own up to date, under
+// lock when one is given.
+func migrate[TTx any](ctx context.Context, driver riverdriver.Driver[TTx], schema []string, q querier, lock func(context.Context) (func(), error)) error {
+	if lock != nil {
+		unlock, err := lock(ctx)
+		if err != nil {
+			return fmt.Errorf("taking the migration lock: %w", err)
+		}
+		defer unlock()
+	}
+	m, err := rivermigrate.New(driver, nil)
+	if err != nil {
+		return err
+	}
+	if _, err := m.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
+		return fmt.Errorf("migrating River's tables: %w", err)
+	}
+	for _, stmt := range schema {
+		if _, err := q.exec(ctx, stmt); err != nil {
+			return fmt.Errorf("creating organizer's tables: %w", err)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,169 @@
+package server
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Config is every setting of the service. Each has a default that works
+// on a laptop (see Defaults); a YAML file overrides the defaults, the
+// environment overrides the file, and the command line overrides both.
+// Secrets come only from the environment.
+type Config struct {
+	Addr  string `yaml:"addr"`  // listen address
+	Data  string `yaml:"data"`  // directory of the embedded SQLite store
+	Store string `yaml:"store"` // postgres://… selects PostgreSQL; empty: SQLite in Data
+	Rules string `yaml:"rules"` // rule file or directory, watched
+
+	BodyLimit         int64    `yaml:"body_limit"`          // largest webhook body, bytes
+	ReadHeaderTimeout Duration `yaml:"read_header_timeout"` // slow clients are cut off
+	ReadTimeout       Duration `yaml:"read_timeout"`
+	WriteTimeout      Duration `yaml:"write_timeout"`
+	ShutdownTimeout   Duration `yaml:"shutdown_timeout"` // how long SIGTERM waits for in-flight work
+
+	Workers      int      `yaml:"workers"`       // events processed at once
+	MaxAttempts  int      `yaml:"max_attempts"`  // tries before an event is dead-lettered
+	RetryBase    Duration `yaml:"retry_base"`    // first retry delay; doubles, with jitter
+	RetryMax     Duration `yaml:"retry_max"`     // longest retry delay
+	SnoozeMax    Duration `yaml:"snooze_max"`    // cap on a provider's Retry-After
+	JobTimeout   Duration `yaml:"job_timeout"`   // one attempt at one event
+	RescueAfter  Duration `yaml:"rescue_after"`  // a crashed attempt is retried after this
+	OrderWait    Duration `yaml:"order_wait"`    // recheck delay while an earlier event of the item is pending
+	CommitWindow Duration `yaml:"commit_window"` // intake waits this long to commit requests together
+	MaxBatch     int      `yaml:"max_batch"`     // most webhooks committed in one transaction
+
+	// Providers' API base URLs; the tokens come from the environment.
+	// A provider with no URL and token runs record-only.
+	Providers map[string]ProviderConfig `yaml:"providers"`
+
+	AdminToken string `yaml:"-"` // ORGANIZER_ADMIN_TOKEN
+	LogLevel   string `yaml:"log_level"`
+}
+
+// ProviderConfig is one platform's API settings.
+type ProviderConfig struct {
+	APIURL string `yaml:"api_url"`
+	Token  string `yaml:"-"` // ORGANIZER_<PROVIDER>_API_TOKEN
+	Secret string `yaml:"-"` // ORGANIZER_<PROVIDER>_WEBHOOK_SECRET
+}
+
+// Defaults returns the settings used when nothing overrides them.
+func Defaults() Config {
+	return Config{
+		Addr:              "127.0.0.1:8080",
+		Data:              "./data",
+		Rules:             "./rules",
+		BodyLimit:         1 << 20,
+		ReadHeaderTimeout: Duration(5 * time.Second),
+		ReadTimeout:       Duration(30 * time.Second),
+		WriteTimeout:      Duration(30 * time.Second),
+		ShutdownTimeout:   Duration(30 * time.Second),
+		Workers:           200,
+		MaxAttempts:       12,
+		RetryBase:         Duration(time.Second),
+		RetryMax:          Duration(10 * time.Minute),
+		SnoozeMax:         Duration(time.Hour),
+		JobTimeout:        Duration(time.Minute),
+		RescueAfter:       Duration(2 * time.Minute),
+		OrderWait:         Duration(100 * time.Millisecond),
+		CommitWindow:      Duration(time.Millisecond),
+		MaxBatch:          1000,
+		Providers:         map[string]ProviderConfig{},
+		LogLevel:          "info",
+	}
+}
+
+// LoadConfigFile reads a YAML config file over c. Unknown keys are errors,
+// so a misspelled setting is not silently ignored.
+func (c *Config) LoadConfigFile(path string) error {
+	text, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("reading config: %w", err)
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(text))
+	dec.KnownFields(true)
+	// An empty file (io.EOF) means all defaults.
+	if err := dec.Decode(c); err != nil && !errors.Is(err, io.EOF) {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return nil
+}
+
+// LoadEnv reads the secrets, and the API URLs of the named providers, from
+// the environment: ORGANIZER_ADMIN_TOKEN and, per provider,
+// ORGANIZER_<P>_WEBHOOK_SECRET, ORGANIZER_<P>_API_URL, ORGANIZER_<P>_API_TOKEN.
+func (c *Config) LoadEnv(getenv func(string) string, providers ...string) {
+	c.AdminToken = getenv("ORGANIZER_ADMIN_TOKEN")
+	if c.Providers == nil {
+		c.Providers = map[string]ProviderConfig{}
+	}
+	for _, name := range providers {
+		prefix := "ORGANIZER_" + strings.ToUpper(name) + "_"
+		p := c.Providers[name]
+		p.Secret = getenv(prefix + "WEBHOOK_SECRET")
+		p.Token = getenv(prefix + "API_TOKEN")
+		if url := getenv(prefix + "API_URL"); url != "" {
+			p.APIURL = url
+		}
+		c.Providers[name] = p
+	}
+}
+
+// Validate reports settings that cannot work, all at once.
+func (c *Config) Validate() error {
+	var errs []error
+	check := func(ok bool, format string, args ...any) {
+		if !ok {
+			errs = append(errs, fmt.Errorf(format, args...))
+		}
+	}
+	check(c.Addr != "", "addr must be set")
+	check(c.Rules != "", "rules must be set")
+	check(c.Store != "" || c.Data != "", "data or store must be set")
+	check(c.Store == "" || isPostgresURL(c.Store), "store must be a postgres:// URL (or empty for SQLite in the data directory), not %q", c.Store)
+	check(c.BodyLimit > 0, "body_limit must be positive")
+	check(c.Workers > 0, "workers must be positive")
+	check(c.MaxAttempts > 0, "max_attempts must be positive")
+	check(c.MaxBatch > 0, "max_batch must be positive")
+	check(c.RetryBase > 0 && c.RetryMax >= c.RetryBase, "retry_base must be positive and at most retry_max")
+	check(c.JobTimeout > 0, "job_timeout must be positive")
+	check(c.RescueAfter > c.JobTimeout, "rescue_after must be longer than job_timeout, or running attempts would be rescued")
+	for name, p := range c.Providers {
+		check((p.APIURL == "") == (p.Token == ""), "provider %s: set both its API URL and ORGANIZER_%s_API_TOKEN, or neither (record-only)", name, strings.ToUpper(name))
+	}
+	return errors.Join(errs...)
+}
+
+// SQLitePath is the embedded store's file.
+func (c *Config) SQLitePath() string { return filepath.Join(c.Data, "organizer.db") }
+
+func isPostgresURL(s string) bool {
+	return strings.HasPrefix(s, "postgres://") || strings.HasPrefix(s, "postgresql://")
+}
+
+// Duration is a time.Duration written as "250ms", "30s" or "2m" in YAML.
+type Duration time.Duration
+
+// D returns the duration.
+func (d Duration) D() time.Duration { return time.Duration(d) }
+
+// UnmarshalYAML implements yaml.Unmarshaler.
+func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
+	v, err := time.ParseDuration(n.Value)
+	if err != nil {
+		return fmt.Errorf("line %d: %q is not a duration like 250ms, 30s or 2m", n.Line, n.Value)
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// MarshalYAML implements yaml.Marshaler.
+func (d Duration) MarshalYAML() (any, error) { return time.Duration(d).String(), nil }

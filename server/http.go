@@ -1,0 +1,129 @@
+package server
+
+import (
+	"crypto/subtle"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+func init() { gin.SetMode(gin.ReleaseMode) }
+
+// routes builds the HTTP API: webhooks (authenticated by signature only),
+// probes and metrics, and the admin API under /v1 (bearer token).
+func (s *Service) routes() http.Handler {
+	r := gin.New()
+	r.HandleMethodNotAllowed = true
+	_ = r.SetTrustedProxies(nil) // the peer address is the client: no forwarded headers are believed
+	r.Use(s.recovery, s.accessLog)
+	r.NoRoute(func(c *gin.Context) { apiError(c, http.StatusNotFound, "not_found", "no such endpoint") })
+	r.NoMethod(func(c *gin.Context) {
+		apiError(c, http.StatusMethodNotAllowed, "method_not_allowed", "this endpoint does not take "+c.Request.Method)
+	})
+
+	r.POST("/webhooks/:provider", s.webhook)
+	r.GET("/healthz", s.healthz)
+	r.GET("/readyz", s.readyz)
+	r.GET("/metrics", gin.WrapH(promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{})))
+
+	v1 := r.Group("/v1", s.admin)
+	v1.GET("/events", s.listEvents)
+	v1.GET("/events/:id", s.getEvent)
+	v1.POST("/events/:id/replay", s.replayEvent)
+	v1.GET("/dead-letters", s.listDeadLetters)
+	v1.GET("/rules", s.getRules)
+	v1.POST("/rules/validate", s.validateRules)
+	v1.POST("/rules/reload", s.reloadRules)
+	v1.POST("/dry-run", s.dryRun)
+	return r
+}
+
+// apiError answers with the JSON error shape of SPEC section 7.
+func apiError(c *gin.Context, status int, code, message string, details ...any) {
+	body := gin.H{"code": code, "message": message}
+	if details != nil {
+		body["details"] = details
+	}
+	c.AbortWithStatusJSON(status, gin.H{"error": body})
+}
+
+// admin guards /v1: with ORGANIZER_ADMIN_TOKEN set, a request needs it as
+// a bearer token; without one, only loopback peers are served.
+func (s *Service) admin(c *gin.Context) {
+	if s.cfg.AdminToken == "" {
+		if !isLoopback(c.Request.RemoteAddr) {
+			apiError(c, http.StatusForbidden, "forbidden",
+				"the admin API is served only on loopback while ORGANIZER_ADMIN_TOKEN is not set")
+		}
+		return
+	}
+	token, ok := strings.CutPrefix(c.GetHeader("Authorization"), "Bearer ")
+	if !ok || subtle.ConstantTimeCompare([]byte(token), []byte(s.cfg.AdminToken)) != 1 {
+		c.Header("WWW-Authenticate", `Bearer realm="organizer"`)
+		apiError(c, http.StatusUnauthorized, "unauthorized", "the admin API needs Authorization: Bearer <ORGANIZER_ADMIN_TOKEN>")
+	}
+}
+
+func isLoopback(remoteAddr string) bool {
+	host, _, err := net.SplitHostPort(remoteAddr)
+	if err != nil {
+		host = remoteAddr
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// recovery turns a handler's panic into a generic 500: no stack trace or
+// secret reaches the client; the log has the panic.
+func (s *Service) recovery(c *gin.Context) {
+	defer func() {
+		if v := recover(); v != nil {
+			s.log.Error("handler panic", "path", c.FullPath(), "panic", v)
+			apiError(c, http.StatusInternalServerError, "internal", "internal error")
+		}
+	}()
+	c.Next()
+}
+
+// accessLog logs each request without bodies, signatures or tokens:
+// successful webhooks at debug (they are many), everything else at info.
+func (s *Service) accessLog(c *gin.Context) {
+	start := time.Now()
+	c.Next()
+	status := c.Writer.Status()
+	level := slog.LevelInfo
+	if status < 300 && strings.HasPrefix(c.Request.URL.Path, "/webhooks/") || c.Request.URL.Path == "/metrics" {
+		level = slog.LevelDebug
+	}
+	if status >= 500 {
+		level = slog.LevelWarn
+	}
+	if !s.log.Enabled(c.Request.Context(), level) {
+		return
+	}
+	s.log.Log(c.Request.Context(), level, "http", "method", c.Request.Method, "path", c.Request.URL.Path,
+		"status", status, "duration_ms", float64(time.Since(start).Microseconds())/1000, "peer", c.ClientIP())
+}
+
+func (s *Service) healthz(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) }
+
+// readyz is ready when the store answers and a ruleset is loaded.
+func (s *Service) readyz(c *gin.Context) {
+	var problems []string
+	if err := s.backend.ping(c.Request.Context()); err != nil {
+		problems = append(problems, "store unreachable: "+err.Error())
+	}
+	if s.rules.Current() == nil {
+		problems = append(problems, "no valid ruleset loaded (see GET /v1/rules)")
+	}
+	if len(problems) > 0 {
+		c.JSON(http.StatusServiceUnavailable, gin.H{"status": "not ready", "problems": problems})
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"status": "ready", "store": s.backend.kind(), "ruleset": s.rules.Current().Digest()})
+}

@@ -1,0 +1,172 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/riverqueue/river"
+)
+
+// errStopping answers webhooks that arrive while the service shuts down.
+var errStopping = errors.New("the service is shutting down")
+
+// intake commits webhooks to the store in groups: the requests that arrive
+// while a commit is under way, or within the commit window, share the next
+// transaction. Each request is answered only after the commit that holds
+// it, so a 2xx always means the event is durable; one fsync serves many
+// requests, which is what lifts durable intake far above one commit per
+// request.
+type intake struct {
+	st     store
+	in     chan *pending
+	window time.Duration
+	max    int
+	log    *slog.Logger
+	batch  func(n int) // observes each batch's size
+
+	stopOnce sync.Once
+	stop     chan struct{}
+	wg       sync.WaitGroup
+}
+
+// pending is one webhook waiting for its commit.
+type pending struct {
+	ev   *newEvent
+	done chan intakeResult
+}
+
+type intakeResult struct {
+	duplicate bool
+	err       error
+}
+
+func newIntake(st store, window time.Duration, maxBatch int, log *slog.Logger, batch func(int)) *intake {
+	in := &intake{st: st, in: make(chan *pending, 4*maxBatch), window: window, max: maxBatch,
+		log: log, batch: batch, stop: make(chan struct{})}
+	for range st.b.committers() {
+		in.wg.Add(1)
+		go in.run()
+	}
+	return in
+}
+
+// submit stores one webhook and waits for its commit.
+func (in *intake) submit(ctx context.Context, ev *newEvent) (duplicate bool, err error) {
+	p := &pending{ev: ev, done: make(chan intakeResult, 1)}
+	select {
+	case in.in <- p:
+	case <-in.stop:
+		return false, errStopping
+	case <-ctx.Done():
+		return false, ctx.Err()
+	}
+	// Once handed over, the request waits for its commit whatever happens
+	// to the client: its answer must say what the store holds.
+	r := <-p.done
+	return r.duplicate, r.err
+}
+
+// close commits what was handed over and stops the committers.
+func (in *intake) close() {
+	in.stopOnce.Do(func() { close(in.stop) })
+	in.wg.Wait()
+}
+
+func (in *intake) run() {
+	defer in.wg.Done()
+	for {
+		select {
+		case p := <-in.in:
+			in.commit(in.gather(p))
+		case <-in.stop:
+			// Drain what is already queued, then stop.
+			for {
+				select {
+				case p := <-in.in:
+					in.commit(in.gather(p))
+				default:
+					return
+				}
+			}
+		}
+	}
+}
+
+// gather collects the requests already waiting, then those arriving within
+// the window, up to the batch limit.
+func (in *intake) gather(first *pending) []*pending {
+	batch := []*pending{first}
+	for len(batch) < in.max {
+		select {
+		case p := <-in.in:
+			batch = append(batch, p)
+			continue
+		default:
+		}
+		break
+	}
+	if in.window > 0 && len(batch) < in.max {
+		timer := time.NewTimer(in.window)
+		defer timer.Stop()
+		for len(batch) < in.max {
+			select {
+			case p := <-in.in:
+				batch = append(batch, p)
+			case <-timer.C:
+				return batch
+			}
+		}
+	}
+	return batch
+}
+
+// commit stores a batch in one transaction with the jobs of its new,
+// processable events, then answers every request in it.
+func (in *intake) commit(batch []*pending) {
+	if in.batch != nil {
+		in.batch(len(batch))
+	}
+	evs := make([]*newEvent, 0, len(batch))
+	seen := make(map[string]bool, len(batch))
+	for _, p := range batch {
+		if !seen[p.ev.id] {
+			seen[p.ev.id] = true
+			evs = append(evs, p.ev)
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	var fresh map[string]bool
+	err := in.st.b.inTx(ctx, func(q querier, enqueue enqueueFunc) error {
+		var err error
+		if fresh, err = in.st.insertEvents(ctx, q, evs); err != nil {
+			return err
+		}
+		var jobs []river.InsertManyParams
+		for _, e := range evs {
+			if fresh[e.id] && e.status == Queued {
+				jobs = append(jobs, jobsFor(processArgs{EventID: e.id})...)
+			}
+		}
+		return enqueue(ctx, jobs)
+	})
+	if err != nil {
+		err = fmt.Errorf("storing webhooks: %w", err)
+		in.log.Error("intake commit failed; the webhooks were answered 503 and will be redelivered", "events", len(batch), "error", err)
+	}
+	answered := make(map[string]bool, len(batch))
+	for _, p := range batch {
+		if err != nil {
+			p.done <- intakeResult{err: err}
+			continue
+		}
+		// The first request of an id in the batch is the one that stored it.
+		dup := !fresh[p.ev.id] || answered[p.ev.id]
+		answered[p.ev.id] = true
+		p.done <- intakeResult{duplicate: dup}
+	}
+}

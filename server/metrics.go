@@ -1,0 +1,120 @@
+package server
+
+import (
+	"context"
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/organizer-dev/organizer/engine"
+)
+
+// metrics are the service's Prometheus series, on a registry of its own.
+type metrics struct {
+	reg           *prometheus.Registry
+	webhooks      *prometheus.CounterVec
+	intake        *prometheus.HistogramVec
+	batch         prometheus.Histogram
+	matches       *prometheus.CounterVec
+	decisions     prometheus.Counter
+	actions       *prometheus.CounterVec
+	outcomes      *prometheus.CounterVec
+	deadLetters   *prometheus.CounterVec
+	reloads       *prometheus.CounterVec
+	rulesetLoaded prometheus.Gauge
+}
+
+func newMetrics(s *Service) *metrics {
+	m := &metrics{
+		reg: prometheus.NewRegistry(),
+		webhooks: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "organizer_webhooks_total", Help: "Webhooks received, by provider and HTTP status answered.",
+		}, []string{"provider", "status"}),
+		intake: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "organizer_intake_seconds", Help: "Time from a webhook's arrival to its answer (verify, decode, durable commit).",
+			Buckets: []float64{.001, .002, .005, .01, .02, .05, .1, .25, .5, 1, 2.5},
+		}, []string{"provider"}),
+		batch: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "organizer_intake_batch_size", Help: "Webhooks committed per intake transaction (group commit).",
+			Buckets: prometheus.ExponentialBuckets(1, 2, 11),
+		}),
+		matches: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "organizer_rule_matches_total", Help: "Rule matches, by rule.",
+		}, []string{"rule"}),
+		decisions: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "organizer_decisions_total", Help: "Events evaluated against the rules.",
+		}),
+		actions: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "organizer_actions_total", Help: "Action results, by provider, kind and outcome.",
+		}, []string{"provider", "kind", "outcome"}),
+		outcomes: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "organizer_event_attempts_total", Help: "Processing attempts, by the status they left the event in.",
+		}, []string{"status"}),
+		deadLetters: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "organizer_dead_letters_total", Help: "Events dead-lettered, by provider.",
+		}, []string{"provider"}),
+		reloads: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "organizer_ruleset_reloads_total", Help: "Rule reload attempts, by result (ok, error).",
+		}, []string{"result"}),
+		rulesetLoaded: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "organizer_ruleset_loaded_timestamp_seconds", Help: "When the ruleset in force was loaded.",
+		}),
+	}
+	depth := func(st Status) func() float64 {
+		return func() float64 {
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			defer cancel()
+			n, err := s.store.countByStatus(ctx)
+			if err != nil {
+				return -1
+			}
+			return float64(n[st])
+		}
+	}
+	m.reg.MustRegister(m.webhooks, m.intake, m.batch, m.matches, m.decisions, m.actions, m.outcomes,
+		m.deadLetters, m.reloads, m.rulesetLoaded,
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "organizer_queue_depth", Help: "Events waiting to be processed (queued or retrying)."},
+			func() float64 { return depth(Queued)() + depth(Retrying)() }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "organizer_dead_letters", Help: "Events in the dead letters now."}, depth(Dead)),
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+	)
+	return m
+}
+
+func (m *metrics) observeWebhook(provider string, status int, took time.Duration) {
+	m.webhooks.WithLabelValues(provider, strconv.Itoa(status)).Inc()
+	if status < 300 {
+		m.intake.WithLabelValues(provider).Observe(took.Seconds())
+	}
+}
+
+func (m *metrics) observeDecision(d engine.Decision) {
+	m.decisions.Inc()
+	for _, name := range d.Matched {
+		m.matches.WithLabelValues(name).Inc()
+	}
+}
+
+func (m *metrics) observeAction(provider string, r ActionResult) {
+	m.actions.WithLabelValues(provider, r.Kind, r.Outcome).Inc()
+}
+
+func (m *metrics) observeOutcome(e *Event) {
+	m.outcomes.WithLabelValues(string(e.Status)).Inc()
+	if e.Status == Dead {
+		m.deadLetters.WithLabelValues(e.Provider).Inc()
+	}
+}
+
+func (m *metrics) observeReload(ok, changed bool) {
+	if !ok {
+		m.reloads.WithLabelValues("error").Inc()
+		return
+	}
+	if changed {
+		m.reloads.WithLabelValues("ok").Inc()
+		m.rulesetLoaded.SetToCurrentTime()
+	}
+}

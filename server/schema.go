@@ -1,0 +1,50 @@
+package server
+
+// The service's own tables, beside River's. organizer_events is the inbox
+// (one row per distinct webhook, its id unique, so a redelivery is a no-op)
+// and the decision log (the decision, per-action results, attempts).
+// Columns never hold NULL, so both drivers scan them the same way.
+
+var sqliteSchema = []string{`
+CREATE TABLE IF NOT EXISTS organizer_events (
+	seq         INTEGER PRIMARY KEY AUTOINCREMENT,
+	id          TEXT    NOT NULL UNIQUE,
+	provider    TEXT    NOT NULL,
+	type        TEXT    NOT NULL,
+	content_id  TEXT    NOT NULL,
+	received_at INTEGER NOT NULL,
+	payload     BLOB    NOT NULL,
+	status      TEXT    NOT NULL,
+	generation  INTEGER NOT NULL DEFAULT 0,
+	attempts    INTEGER NOT NULL DEFAULT 0,
+	ruleset     TEXT    NOT NULL DEFAULT '',
+	decision    TEXT    NOT NULL DEFAULT '',
+	results     TEXT    NOT NULL DEFAULT '',
+	error       TEXT    NOT NULL DEFAULT '',
+	updated_at  INTEGER NOT NULL
+)`,
+	`CREATE INDEX IF NOT EXISTS organizer_events_content ON organizer_events (provider, content_id, seq)`,
+	`CREATE INDEX IF NOT EXISTS organizer_events_status ON organizer_events (status, seq)`,
+}
+
+var postgresSchema = []string{`
+CREATE TABLE IF NOT EXISTS organizer_events (
+	seq         BIGINT  GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+	id          TEXT    NOT NULL UNIQUE,
+	provider    TEXT    NOT NULL,
+	type        TEXT    NOT NULL,
+	content_id  TEXT    NOT NULL,
+	received_at BIGINT  NOT NULL,
+	payload     BYTEA   NOT NULL,
+	status      TEXT    NOT NULL,
+	generation  INTEGER NOT NULL DEFAULT 0,
+	attempts    INTEGER NOT NULL DEFAULT 0,
+	ruleset     TEXT    NOT NULL DEFAULT '',
+	decision    TEXT    NOT NULL DEFAULT '',
+	results     TEXT    NOT NULL DEFAULT '',
+	error       TEXT    NOT NULL DEFAULT '',
+	updated_at  BIGINT  NOT NULL
+)`,
+	`CREATE INDEX IF NOT EXISTS organizer_events_content ON organizer_events (provider, content_id, seq)`,
+	`CREATE INDEX IF NOT EXISTS organizer_events_status ON organizer_events (status, seq)`,
+}

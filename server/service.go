@@ -1,0 +1,188 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/riverqueue/river"
+
+	"github.com/organizer-dev/organizer/adapters"
+	"github.com/organizer-dev/organizer/server/rulewatch"
+)
+
+// Service is the running organizer: the HTTP intake and admin API, the
+// store, the queue and its workers, and the watched rules.
+type Service struct {
+	cfg      Config
+	registry *adapters.Registry
+	clients  map[string]adapters.Client
+	log      *slog.Logger
+
+	backend backend
+	store   store
+	intake  *intake
+	rules   *rulewatch.Source
+	metrics *metrics
+	handler http.Handler
+
+	stopWatch context.CancelFunc
+	stopOnce  sync.Once
+	stopErr   error
+}
+
+// New opens the store (creating or migrating its tables), loads the rules
+// and prepares the HTTP handler. clients holds the API client of each
+// provider that has API settings; a provider without one is record-only.
+// Call Run to serve, or Start and Handler to embed the service.
+func New(ctx context.Context, cfg Config, registry *adapters.Registry, clients map[string]adapters.Client, log *slog.Logger) (*Service, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("invalid configuration: %w", err)
+	}
+	s := &Service{cfg: cfg, registry: registry, clients: clients, log: log}
+	s.metrics = newMetrics(s)
+	workers := river.NewWorkers()
+	if err := river.AddWorkerSafely(workers, &worker{s: s}); err != nil {
+		return nil, fmt.Errorf("registering the worker: %w", err)
+	}
+	qs := queueSettings{workers: cfg.Workers, maxAttempts: cfg.MaxAttempts, jobTimeout: cfg.JobTimeout.D(),
+		rescueAfter: cfg.RescueAfter.D(), logger: log.With("component", "river")}
+	var err error
+	if cfg.Store != "" {
+		s.backend, err = openPostgres(ctx, cfg.Store, qs, workers)
+	} else {
+		s.backend, err = openSQLite(ctx, cfg.SQLitePath(), qs, workers)
+	}
+	if err != nil {
+		return nil, err
+	}
+	s.store = store{b: s.backend}
+	s.rules = rulewatch.New(cfg.Rules, registry.CompileOptions()...)
+	s.rules.SetLogger(log.With("component", "rules"))
+	s.rules.OnLoad(s.metrics.observeReload)
+	if _, err := s.rules.Load(); err != nil {
+		log.Error("the rules do not load; webhooks are stored and wait until a valid ruleset is in place", "rules", cfg.Rules, "error", err)
+	}
+	s.handler = s.routes()
+	return s, nil
+}
+
+// Handler is the service's HTTP handler.
+func (s *Service) Handler() http.Handler { return s.handler }
+
+// Run serves on the configured address until ctx ends, then shuts down
+// gracefully.
+func (s *Service) Run(ctx context.Context) error {
+	ln, err := net.Listen("tcp", s.cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listening on %s: %w", s.cfg.Addr, err)
+	}
+	return s.Serve(ctx, ln)
+}
+
+// Serve serves on ln until ctx ends. Shutdown stops taking requests,
+// finishes those in flight (each answered after its commit), lets the
+// workers finish their current attempts, and closes the store, within the
+// shutdown timeout.
+func (s *Service) Serve(ctx context.Context, ln net.Listener) error {
+	srv := &http.Server{
+		Handler:           s.handler,
+		ReadHeaderTimeout: s.cfg.ReadHeaderTimeout.D(),
+		ReadTimeout:       s.cfg.ReadTimeout.D(),
+		WriteTimeout:      s.cfg.WriteTimeout.D(),
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+	}
+	if err := s.Start(ctx); err != nil {
+		_ = ln.Close()
+		return err
+	}
+	s.logStartup(ln.Addr().String())
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	var serveErr error
+	select {
+	case <-ctx.Done():
+	case serveErr = <-served:
+	}
+	s.log.Info("shutting down: finishing in-flight requests and attempts", "timeout", s.cfg.ShutdownTimeout.D().String())
+	stopCtx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout.D())
+	defer cancel()
+	err := errors.Join(srv.Shutdown(stopCtx), s.Stop(stopCtx))
+	if serveErr != nil && !errors.Is(serveErr, http.ErrServerClosed) {
+		err = errors.Join(fmt.Errorf("serving: %w", serveErr), err)
+	}
+	if err == nil {
+		s.log.Info("stopped")
+	}
+	return err
+}
+
+// Start starts the intake, the workers and the rules watcher, without
+// serving HTTP: for Serve, and for tests that mount Handler themselves.
+func (s *Service) Start(ctx context.Context) error {
+	s.intake = newIntake(s.store, s.cfg.CommitWindow.D(), s.cfg.MaxBatch, s.log,
+		func(n int) { s.metrics.batch.Observe(float64(n)) })
+	// River's start context is its lifetime; Stop ends it gently instead.
+	if err := s.backend.start(context.WithoutCancel(ctx)); err != nil {
+		s.intake.close()
+		return fmt.Errorf("starting the workers: %w", err)
+	}
+	watchCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	s.stopWatch = cancel
+	go func() {
+		if err := s.rules.Watch(watchCtx); err != nil {
+			s.log.Error("cannot watch the rules; use POST /v1/rules/reload after an edit", "rules", s.cfg.Rules, "error", err)
+		}
+	}()
+	return nil
+}
+
+// Stop ends what Start started: the intake commits what it holds, the
+// workers finish their attempts (until ctx ends), the store closes. Call it
+// after the HTTP server has stopped taking requests.
+func (s *Service) Stop(ctx context.Context) error {
+	s.stopOnce.Do(func() {
+		if s.intake != nil {
+			s.intake.close()
+		}
+		if s.stopWatch != nil {
+			s.stopWatch()
+		}
+		if err := s.backend.stop(ctx); err != nil {
+			s.stopErr = fmt.Errorf("stopping the workers: %w", err)
+		}
+		s.backend.close()
+	})
+	return s.stopErr
+}
+
+// Close releases the store of a service that was never started.
+func (s *Service) Close() { s.stopOnce.Do(s.backend.close) }
+
+func (s *Service) logStartup(addr string) {
+	st := s.rules.Status()
+	s.log.Info("organizer is serving", "addr", addr, "store", s.backend.kind(), "rules", s.cfg.Rules,
+		"ruleset", st.Digest, "rule_count", st.Rules, "workers", s.cfg.Workers)
+	if s.cfg.AdminToken == "" {
+		s.log.Warn("ORGANIZER_ADMIN_TOKEN is not set: the admin API (/v1/*) answers only requests from loopback")
+	}
+	for _, name := range s.registry.Names() {
+		p := s.cfg.Providers[name]
+		switch {
+		case p.Secret == "":
+			s.log.Warn("no webhook secret: every webhook of this provider is refused", "provider", name,
+				"set", "ORGANIZER_"+strings.ToUpper(name)+"_WEBHOOK_SECRET")
+		case s.clients[name] == nil:
+			s.log.Info("no API settings: decisions are recorded, not applied (record-only)", "provider", name)
+		default:
+			s.log.Info("decisions are applied through the provider's API", "provider", name, "api", p.APIURL)
+		}
+	}
+}

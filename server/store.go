@@ -1,0 +1,284 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Status is where an event is in the pipeline.
+type Status string
+
+// The statuses of an event.
+const (
+	Queued   Status = "queued"   // accepted, waiting for a worker
+	Retrying Status = "retrying" // an attempt failed and will be tried again
+	Applied  Status = "applied"  // decided and every action done (or nothing to do)
+	Recorded Status = "recorded" // decided; the provider has no API settings (record-only)
+	Ignored  Status = "ignored"  // an event type the provider does not document: stored, not processed
+	Dead     Status = "dead"     // a dead letter: a permanent failure or retries exhausted
+)
+
+func (s Status) terminal() bool {
+	return s == Applied || s == Recorded || s == Ignored || s == Dead
+}
+
+// Event is one webhook as the service keeps it, with what became of it.
+type Event struct {
+	ID         string          `json:"id"`
+	Provider   string          `json:"provider"`
+	Type       string          `json:"type"`
+	ContentID  string          `json:"content_id"`
+	ReceivedAt time.Time       `json:"received_at"`
+	Status     Status          `json:"status"`
+	Attempts   int             `json:"attempts"`
+	Error      string          `json:"error"`
+	UpdatedAt  time.Time       `json:"updated_at"`
+	Replays    int             `json:"replays"`
+	Payload    json.RawMessage `json:"payload,omitempty"`
+	Decision   json.RawMessage `json:"decision,omitempty"`
+	Results    []ActionResult  `json:"results"`
+
+	seq int64
+}
+
+// ActionResult is what became of one action of an event's plan.
+type ActionResult struct {
+	Action   string `json:"action"` // e.g. folder "Marketing"
+	Kind     string `json:"kind"`
+	Outcome  string `json:"outcome"` // applied, unchanged, unsupported, failed
+	Attempts int    `json:"attempts"`
+	Calls    int    `json:"calls"` // provider API calls made for it, over every attempt
+	Error    string `json:"error,omitempty"`
+}
+
+// newEvent is a webhook on its way into the store.
+type newEvent struct {
+	id, provider, typ, contentID string
+	payload                      []byte
+	receivedAt                   time.Time
+	status                       Status
+}
+
+// store reads and writes organizer_events.
+type store struct{ b backend }
+
+// insertEvents inserts the events that are not stored yet, in one
+// statement, and reports which were new.
+func (s store) insertEvents(ctx context.Context, q querier, evs []*newEvent) (map[string]bool, error) {
+	var sb strings.Builder
+	sb.WriteString(`INSERT INTO organizer_events (id, provider, type, content_id, received_at, payload, status, updated_at) VALUES `)
+	args := make([]any, 0, len(evs)*8)
+	for i, e := range evs {
+		if i > 0 {
+			sb.WriteByte(',')
+		}
+		n := len(args)
+		sb.WriteString("(")
+		for j := 1; j <= 8; j++ {
+			if j > 1 {
+				sb.WriteByte(',')
+			}
+			sb.WriteByte('$')
+			sb.WriteString(strconv.Itoa(n + j))
+		}
+		sb.WriteString(")")
+		at := e.receivedAt.UnixMicro()
+		args = append(args, e.id, e.provider, e.typ, e.contentID, at, e.payload, string(e.status), at)
+	}
+	sb.WriteString(` ON CONFLICT (id) DO NOTHING RETURNING id`)
+	r, err := q.query(ctx, sb.String(), args...)
+	if err != nil {
+		return nil, fmt.Errorf("storing %d events: %w", len(evs), err)
+	}
+	defer r.Close()
+	fresh := make(map[string]bool, len(evs))
+	for r.Next() {
+		var id string
+		if err := r.Scan(&id); err != nil {
+			return nil, err
+		}
+		fresh[id] = true
+	}
+	return fresh, r.Err()
+}
+
+const eventColumns = `seq, id, provider, type, content_id, received_at, status, generation, attempts, error, updated_at, results`
+
+func scanEvent(r rows, extra ...any) (*Event, error) {
+	var e Event
+	var received, updated int64
+	var status, results string
+	dest := append([]any{&e.seq, &e.ID, &e.Provider, &e.Type, &e.ContentID, &received, &status, &e.Replays, &e.Attempts, &e.Error, &updated, &results}, extra...)
+	if err := r.Scan(dest...); err != nil {
+		return nil, fmt.Errorf("reading an event: %w", err)
+	}
+	e.Status = Status(status)
+	e.ReceivedAt = time.UnixMicro(received).UTC()
+	e.UpdatedAt = time.UnixMicro(updated).UTC()
+	e.Results = []ActionResult{}
+	if results != "" {
+		if err := json.Unmarshal([]byte(results), &e.Results); err != nil {
+			return nil, fmt.Errorf("reading event %s's results: %w", e.ID, err)
+		}
+	}
+	return &e, nil
+}
+
+// get returns one event with its payload and decision.
+func (s store) get(ctx context.Context, q querier, id string) (*Event, error) {
+	r, err := q.query(ctx, `SELECT `+eventColumns+`, payload, decision FROM organizer_events WHERE id = $1`, id)
+	if err != nil {
+		return nil, fmt.Errorf("reading event %s: %w", id, err)
+	}
+	defer r.Close()
+	if !r.Next() {
+		return nil, r.Err()
+	}
+	var payload []byte
+	var decision string
+	e, err := scanEvent(r, &payload, &decision)
+	if err != nil {
+		return nil, err
+	}
+	e.Payload = payload
+	if decision != "" {
+		e.Decision = json.RawMessage(decision)
+	}
+	return e, r.Err()
+}
+
+// eventFilter selects events for the admin API.
+type eventFilter struct {
+	ContentID string
+	Provider  string
+	Status    Status
+	Before    int64 // seq cursor: only events older than this
+	Limit     int
+}
+
+// list returns events newest first, without payloads and decisions.
+func (s store) list(ctx context.Context, f eventFilter) ([]*Event, error) {
+	var where []string
+	var args []any
+	add := func(cond string, v any) {
+		args = append(args, v)
+		where = append(where, strings.ReplaceAll(cond, "?", "$"+strconv.Itoa(len(args))))
+	}
+	if f.ContentID != "" {
+		add("content_id = ?", f.ContentID)
+	}
+	if f.Provider != "" {
+		add("provider = ?", f.Provider)
+	}
+	if f.Status != "" {
+		add("status = ?", string(f.Status))
+	}
+	if f.Before > 0 {
+		add("seq < ?", f.Before)
+	}
+	query := `SELECT ` + eventColumns + ` FROM organizer_events`
+	if len(where) > 0 {
+		query += " WHERE " + strings.Join(where, " AND ")
+	}
+	args = append(args, f.Limit)
+	query += " ORDER BY seq DESC LIMIT $" + strconv.Itoa(len(args))
+	r, err := s.b.reader().query(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("listing events: %w", err)
+	}
+	defer r.Close()
+	out := []*Event{}
+	for r.Next() {
+		e, err := scanEvent(r)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, e)
+	}
+	return out, r.Err()
+}
+
+// pendingBefore reports whether an earlier event of the same item is still
+// waiting to be applied: events of one item are applied in arrival order.
+func (s store) pendingBefore(ctx context.Context, e *Event) (bool, error) {
+	var one int
+	found, err := queryOne(ctx, s.b.writer(),
+		`SELECT 1 FROM organizer_events WHERE provider = $1 AND content_id = $2 AND seq < $3 AND status IN ('queued', 'retrying') LIMIT 1`,
+		[]any{e.Provider, e.ContentID, e.seq}, &one)
+	if err != nil {
+		return false, fmt.Errorf("checking earlier events of %s: %w", e.ContentID, err)
+	}
+	return found, nil
+}
+
+// saveDecision records an event's decision; generation guards against a
+// stale job writing over a replay.
+func (s store) saveDecision(ctx context.Context, e *Event, ruleset string, decision []byte, now time.Time) error {
+	_, err := s.b.writer().exec(ctx,
+		`UPDATE organizer_events SET ruleset = $1, decision = $2, updated_at = $3 WHERE id = $4 AND generation = $5`,
+		ruleset, string(decision), now.UnixMicro(), e.ID, e.Replays)
+	if err != nil {
+		return fmt.Errorf("recording the decision of %s: %w", e.ID, err)
+	}
+	e.Decision = decision
+	return nil
+}
+
+// saveOutcome records an attempt: the status, results and error it left.
+func (s store) saveOutcome(ctx context.Context, e *Event, now time.Time) error {
+	results, err := json.Marshal(e.Results)
+	if err != nil {
+		return err
+	}
+	_, err = s.b.writer().exec(ctx,
+		`UPDATE organizer_events SET status = $1, attempts = $2, results = $3, error = $4, updated_at = $5 WHERE id = $6 AND generation = $7`,
+		string(e.Status), e.Attempts, string(results), e.Error, now.UnixMicro(), e.ID, e.Replays)
+	if err != nil {
+		return fmt.Errorf("recording what became of %s: %w", e.ID, err)
+	}
+	return nil
+}
+
+// replay resets an event for a new evaluation under the current rules and
+// enqueues its job, in one transaction. It returns the event's new
+// generation, or found=false.
+func (s store) replay(ctx context.Context, id string, now time.Time) (gen int, found bool, err error) {
+	err = s.b.inTx(ctx, func(q querier, enqueue enqueueFunc) error {
+		var g int
+		ok, err := queryOne(ctx, q,
+			`UPDATE organizer_events SET generation = generation + 1, status = 'queued', attempts = 0, ruleset = '', decision = '', results = '', error = '', updated_at = $1 WHERE id = $2 RETURNING generation`,
+			[]any{now.UnixMicro(), id}, &g)
+		if err != nil || !ok {
+			return err
+		}
+		gen, found = g, true
+		return enqueue(ctx, jobsFor(processArgs{EventID: id, Generation: g}))
+	})
+	if err != nil {
+		return 0, false, fmt.Errorf("replaying %s: %w", id, err)
+	}
+	return gen, found, nil
+}
+
+// countByStatus counts events per status, for metrics and readiness.
+func (s store) countByStatus(ctx context.Context) (map[Status]int, error) {
+	r, err := s.b.reader().query(ctx, `SELECT status, COUNT(*) FROM organizer_events WHERE status IN ('queued', 'retrying', 'dead') GROUP BY status`)
+	if err != nil {
+		return nil, fmt.Errorf("counting events: %w", err)
+	}
+	defer r.Close()
+	out := map[Status]int{}
+	for r.Next() {
+		var st string
+		var n int64
+		if err := r.Scan(&st, &n); err != nil {
+			return nil, err
+		}
+		out[Status(st)] = int(n)
+	}
+	return out, r.Err()
+}

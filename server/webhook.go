@@ -1,0 +1,83 @@
+package server
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/organizer-dev/organizer/adapters"
+)
+
+// webhook is POST /webhooks/{provider}: read the body within the limit,
+// verify the signature over the raw bytes before anything else, decode,
+// then store the event and its job durably and only then answer 202. A
+// redelivery answers 200 with the first delivery's id and changes nothing.
+// Nothing is stored for a request that is refused.
+func (s *Service) webhook(c *gin.Context) {
+	start := time.Now()
+	name := c.Param("provider")
+	p, ok := s.registry.Lookup(name)
+	if !ok {
+		s.refuse(c, "unknown", start, http.StatusNotFound, "unknown_provider",
+			fmt.Sprintf("no provider %q (known: %v)", name, s.registry.Names()))
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, s.cfg.BodyLimit))
+	if err != nil {
+		if errors.As(err, new(*http.MaxBytesError)) {
+			s.refuse(c, name, start, http.StatusRequestEntityTooLarge, "body_too_large",
+				fmt.Sprintf("the body is over the limit of %d bytes", s.cfg.BodyLimit))
+			return
+		}
+		s.refuse(c, name, start, http.StatusBadRequest, "unreadable_body", "the body could not be read")
+		return
+	}
+	ev, err := p.Decode(c.Request.Header, body)
+	switch {
+	case isSignatureError(err):
+		s.refuse(c, name, start, http.StatusUnauthorized, "bad_signature", err.Error())
+		return
+	case err != nil:
+		s.refuse(c, name, start, http.StatusBadRequest, "malformed_body", err.Error())
+		return
+	}
+	status := Queued
+	if !slices.Contains(p.EventTypes(), ev.Type) {
+		status = Ignored // kept for the record; no rule is written for it
+	}
+	dup, err := s.intake.submit(c.Request.Context(), &newEvent{
+		id: ev.ID, provider: name, typ: ev.Type, contentID: ev.Content.ID,
+		payload: body, receivedAt: start.UTC(), status: status,
+	})
+	if err != nil {
+		c.Header("Retry-After", "1")
+		s.refuse(c, name, start, http.StatusServiceUnavailable, "unavailable",
+			"the event could not be stored; send it again")
+		return
+	}
+	code := http.StatusAccepted
+	if dup {
+		code = http.StatusOK
+	}
+	c.JSON(code, gin.H{"event_id": ev.ID, "duplicate": dup})
+	s.metrics.observeWebhook(name, code, time.Since(start))
+}
+
+func (s *Service) refuse(c *gin.Context, provider string, start time.Time, status int, code, message string) {
+	apiError(c, status, code, message)
+	s.metrics.observeWebhook(provider, status, time.Since(start))
+}
+
+func isSignatureError(err error) bool {
+	for _, e := range []error{adapters.ErrNoSecret, adapters.ErrMissingSignature, adapters.ErrMalformedSignature, adapters.ErrBadSignature} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	return false
+}
