@@ -40,7 +40,7 @@ func (s *Service) webhook(c *gin.Context) {
 	ev, err := p.Decode(c.Request.Header, body)
 	switch {
 	case isSignatureError(err):
-		s.refuse(c, name, start, http.StatusUnauthorized, "bad_signature", err.Error())
+		s.refuse(c, name, start, http.StatusUnauthorized, "invalid_signature", err.Error())
 		return
 	case err != nil:
 		s.refuse(c, name, start, http.StatusBadRequest, "malformed_body", err.Error())

@@ -1,0 +1,131 @@
+package server
+
+import (
+	"fmt"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/organizer-dev/organizer/adapters/vaultstream/vaultstreamtest"
+)
+
+// A provider outage is ridden out: the events retry with backoff and are
+// applied when the platform is back; nothing is dead-lettered.
+func TestPipelineOutageRecovered(t *testing.T) {
+	h := startHarness(t)
+	var ids []string
+	require.NoError(t, h.sim.Fail(vaultstreamtest.Fault{Status: http.StatusServiceUnavailable, Times: vaultstreamtest.Forever}))
+	for i := range 5 {
+		cid := fmt.Sprintf("c_%d", i)
+		h.sim.AddContent(vaultstreamtest.Content{ID: cid, Title: "Training part " + cid})
+		status, resp := h.send(webhook(t, "content.uploaded", map[string]any{"content_id": cid, "title": "Training part " + cid}))
+		require.Equal(t, http.StatusAccepted, status)
+		ids = append(ids, resp["event_id"].(string))
+	}
+	for _, id := range ids {
+		e := h.waitFor(id, 5*time.Second, Retrying)
+		require.Contains(t, e.Error, "503")
+	}
+	h.sim.ClearFaults()
+	for _, id := range ids {
+		e := h.waitFor(id, 10*time.Second, Applied)
+		require.Empty(t, e.Error)
+		require.Greater(t, e.Attempts, 1)
+	}
+	status, dead := h.do(http.MethodGet, "/v1/dead-letters", nil, nil)
+	require.Equal(t, http.StatusOK, status)
+	require.Empty(t, dead["items"])
+}
+
+// A permanent refusal dead-letters the event at once, with the reason; a
+// replay after the cause is fixed applies it.
+func TestPipelinePermanentFailureDeadLetteredThenReplayed(t *testing.T) {
+	h := startHarness(t)
+	h.sim.AddContent(vaultstreamtest.Content{ID: "c_1", Title: "Marketing reel"})
+	require.NoError(t, h.sim.Fail(vaultstreamtest.Fault{Match: "PATCH /content/", Status: http.StatusForbidden, Message: "token may not edit c_1"}))
+	_, resp := h.send(webhook(t, "content.uploaded", map[string]any{"content_id": "c_1", "title": "Marketing reel"}))
+	id := resp["event_id"].(string)
+
+	e := h.waitFor(id, 5*time.Second, Dead)
+	require.Equal(t, 1, e.Attempts, "a permanent failure is not retried")
+	require.Contains(t, e.Error, "403")
+	require.Contains(t, e.Error, "token may not edit c_1")
+	status, dead := h.do(http.MethodGet, "/v1/dead-letters", nil, nil)
+	require.Equal(t, http.StatusOK, status)
+	require.Len(t, dead["items"], 1)
+
+	status, replay := h.do(http.MethodPost, "/v1/events/"+id+"/replay", nil, nil)
+	require.Equal(t, http.StatusAccepted, status, "%v", replay)
+	e = h.waitFor(id, 5*time.Second, Applied)
+	require.Equal(t, 1, e.Replays)
+	c, _ := h.sim.Content("c_1")
+	require.Equal(t, "team", c.Visibility)
+
+	status, _ = h.do(http.MethodPost, "/v1/events/nope/replay", nil, nil)
+	require.Equal(t, http.StatusNotFound, status)
+}
+
+// A 429 snoozes the event for the platform's Retry-After, without using up
+// an attempt, then it is applied.
+func TestPipelineRateLimitSnoozes(t *testing.T) {
+	h := startHarness(t, func(c *Config) { c.MaxAttempts = 1 })
+	h.sim.AddContent(vaultstreamtest.Content{ID: "c_1", Title: "Training"})
+	require.NoError(t, h.sim.Fail(vaultstreamtest.Fault{Match: "PATCH", Status: http.StatusTooManyRequests, RetryAfter: time.Second}))
+	start := time.Now()
+	_, resp := h.send(webhook(t, "content.uploaded", map[string]any{"content_id": "c_1", "title": "Training"}))
+	id := resp["event_id"].(string)
+	h.waitFor(id, 5*time.Second, Retrying)
+	e := h.waitFor(id, 5*time.Second, Applied)
+	require.GreaterOrEqual(t, time.Since(start), time.Second, "the retry waited for Retry-After")
+	require.Equal(t, 1, e.Attempts, "a snooze does not use an attempt (max_attempts is 1)")
+}
+
+// Retries that never succeed end in the dead letters, with every attempt
+// counted.
+func TestPipelineExhaustedRetriesDeadLettered(t *testing.T) {
+	h := startHarness(t, func(c *Config) { c.MaxAttempts = 3 })
+	h.sim.AddContent(vaultstreamtest.Content{ID: "c_1", Title: "Training"})
+	require.NoError(t, h.sim.Fail(vaultstreamtest.Fault{Status: http.StatusBadGateway, Times: vaultstreamtest.Forever}))
+	_, resp := h.send(webhook(t, "content.uploaded", map[string]any{"content_id": "c_1", "title": "Training"}))
+	e := h.waitFor(resp["event_id"].(string), 10*time.Second, Dead)
+	require.Equal(t, 3, e.Attempts)
+	require.Contains(t, e.Error, "gave up after 3 attempts")
+}
+
+// Events of one item are applied in arrival order: each finishes only
+// after the one that arrived before it, though many workers are free.
+func TestPipelineOrderPerItem(t *testing.T) {
+	h := startHarness(t)
+	h.sim.AddContent(vaultstreamtest.Content{ID: "c_1", Title: "Training"})
+	h.sim.SetLatency(30 * time.Millisecond)
+	titles := []string{"Training day", "Marketing day", "Training again", "Marketing again"}
+	var ids []string
+	for _, title := range titles {
+		_, resp := h.send(webhook(t, "content.transcoded", map[string]any{"content_id": "c_1", "title": title}))
+		ids = append(ids, resp["event_id"].(string))
+	}
+	for _, id := range ids {
+		h.waitFor(id, 10*time.Second, Applied)
+	}
+	seqs := make([]time.Time, len(ids))
+	for i, id := range ids {
+		seqs[i] = h.event(id).UpdatedAt
+	}
+	for i := 1; i < len(seqs); i++ {
+		require.False(t, seqs[i].Before(seqs[i-1]), "event %d finished before event %d", i, i-1)
+	}
+}
+
+// Without API settings the service records decisions and the actions it
+// would take, and calls nothing.
+func TestPipelineRecordOnly(t *testing.T) {
+	h := startHarness(t, recordOnly)
+	_, resp := h.send(webhook(t, "content.uploaded", map[string]any{"content_id": "c_1", "title": "Marketing"}))
+	e := h.waitFor(resp["event_id"].(string), time.Second, Recorded)
+	require.Equal(t, []string{"marketing"}, decisionOf(t, e).Matched)
+	require.Len(t, e.Results, 2)
+	require.Equal(t, "recorded", e.Results[0].Outcome)
+	require.Empty(t, h.sim.Requests())
+}
