@@ -27,7 +27,6 @@ type backend interface {
 	// inTx runs fn in one transaction; enqueue inserts River jobs in it,
 	// so an event and its job are committed together or not at all.
 	inTx(ctx context.Context, fn func(q querier, enqueue enqueueFunc) error) error
-	writer() querier // single statements outside a transaction
 	reader() querier // queries of the admin API
 	start(ctx context.Context) error
 	stop(ctx context.Context) error
@@ -47,7 +46,7 @@ type riverBackend[TTx any] struct {
 	client   *river.Client[TTx]
 	begin    func(ctx context.Context) (TTx, querier, error)
 	end      func(ctx context.Context, tx TTx, commit bool) error
-	w, r     querier
+	r        querier
 	pinger   func(ctx context.Context) error
 	closer   func()
 }
@@ -76,7 +75,6 @@ func (b *riverBackend[TTx]) inTx(ctx context.Context, fn func(q querier, enqueue
 	return nil
 }
 
-func (b *riverBackend[TTx]) writer() querier                 { return b.w }
 func (b *riverBackend[TTx]) reader() querier                 { return b.r }
 func (b *riverBackend[TTx]) start(ctx context.Context) error { return b.client.Start(ctx) }
 func (b *riverBackend[TTx]) stop(ctx context.Context) error  { return b.client.Stop(ctx) }
@@ -156,7 +154,7 @@ func openSQLite(ctx context.Context, path string, s queueSettings, workers *rive
 			}
 			return tx.Rollback()
 		},
-		w: sqlQuerier{wdb}, r: sqlQuerier{rdb},
+		r:      sqlQuerier{rdb},
 		pinger: rdb.PingContext,
 		closer: closeAll,
 	}, nil
@@ -205,7 +203,7 @@ func openPostgres(ctx context.Context, url string, s queueSettings, workers *riv
 			}
 			return tx.Rollback(ctx)
 		},
-		w: pgxQuerier{pool}, r: pgxQuerier{pool},
+		r:      pgxQuerier{pool},
 		pinger: pool.Ping,
 		closer: pool.Close,
 	}, nil

@@ -72,7 +72,7 @@ func Defaults() Config {
 		RetryMax:          Duration(10 * time.Minute),
 		SnoozeMax:         Duration(time.Hour),
 		JobTimeout:        Duration(time.Minute),
-		RescueAfter:       Duration(2 * time.Minute),
+		RescueAfter:       Duration(3 * time.Minute),
 		OrderWait:         Duration(100 * time.Millisecond),
 		CommitWindow:      Duration(time.Millisecond),
 		MaxBatch:          1000,
@@ -135,7 +135,8 @@ func (c *Config) Validate() error {
 	check(c.MaxBatch > 0, "max_batch must be positive")
 	check(c.RetryBase > 0 && c.RetryMax >= c.RetryBase, "retry_base must be positive and at most retry_max")
 	check(c.JobTimeout > 0, "job_timeout must be positive")
-	check(c.RescueAfter > c.JobTimeout, "rescue_after must be longer than job_timeout, or running attempts would be rescued")
+	check(c.RescueAfter.D() > 2*c.JobTimeout.D()+5*time.Second,
+		"rescue_after must be longer than twice job_timeout plus 5s (a batch's longest run), or running work would be rescued")
 	for name, p := range c.Providers {
 		check((p.APIURL == "") == (p.Token == ""), "provider %s: set both its API URL and ORGANIZER_%s_API_TOKEN, or neither (record-only)", name, strings.ToUpper(name))
 	}

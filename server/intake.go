@@ -146,13 +146,16 @@ func (in *intake) commit(batch []*pending) {
 		if fresh, err = in.st.insertEvents(ctx, q, evs); err != nil {
 			return err
 		}
-		var jobs []river.InsertManyParams
+		var ids []string
 		for _, e := range evs {
 			if fresh[e.id] && e.status == Queued {
-				jobs = append(jobs, jobsFor(processArgs{EventID: e.id})...)
+				ids = append(ids, e.id)
 			}
 		}
-		return enqueue(ctx, jobs)
+		if len(ids) == 0 {
+			return nil
+		}
+		return enqueue(ctx, []river.InsertManyParams{{Args: batchArgs{EventIDs: ids}}})
 	})
 	if err != nil {
 		err = fmt.Errorf("storing webhooks: %w", err)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"sync"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -14,25 +15,51 @@ import (
 	"github.com/organizer-dev/organizer/engine"
 )
 
-// processArgs is the job of one event: decide it, then apply the decision.
-// Generation tells a replay's job from the original's.
+// batchArgs is the job of the events of one intake commit: one River job
+// per commit rather than per event, so the queue's own bookkeeping (insert,
+// fetch, completion: statements on SQLite's one writing connection) is paid
+// once per batch. Each event's first attempt runs in it; an event that
+// needs another attempt, or must wait for an earlier event of its item, is
+// handed to a job of its own (processArgs), with River's retry, snooze and
+// dead-letter handling.
+type batchArgs struct {
+	EventIDs []string `json:"event_ids"`
+}
+
+// Kind implements river.JobArgs.
+func (batchArgs) Kind() string { return "organizer_process_batch" }
+
+// processArgs is the job of one event: a retry, a wait for order, or a
+// replay. Generation tells a replay's job from older ones; Prior counts the
+// attempts made before the job (in its batch).
 type processArgs struct {
 	EventID    string `json:"event_id"`
 	Generation int    `json:"generation"`
+	Prior      int    `json:"prior,omitempty"`
 }
 
 // Kind implements river.JobArgs.
 func (processArgs) Kind() string { return "organizer_process_event" }
 
-func jobsFor(args ...processArgs) []river.InsertManyParams {
-	out := make([]river.InsertManyParams, len(args))
-	for i, a := range args {
-		out[i] = river.InsertManyParams{Args: a}
-	}
-	return out
+// batchWorker runs batch jobs for River.
+type batchWorker struct {
+	river.WorkerDefaults[batchArgs]
+	s *Service
 }
 
-// worker runs the pipeline for River.
+// Work implements river.Worker.
+func (w *batchWorker) Work(ctx context.Context, job *river.Job[batchArgs]) error {
+	return w.s.processBatch(ctx, job.Args.EventIDs)
+}
+
+// Timeout implements river.Worker: events still waiting at the batch's
+// deadline (job_timeout) are handed to jobs of their own, so a batch ends
+// within two job timeouts, well before the rescuer would run it again.
+func (w *batchWorker) Timeout(*river.Job[batchArgs]) time.Duration {
+	return 2*w.s.cfg.JobTimeout.D() + 5*time.Second
+}
+
+// worker runs single-event jobs for River.
 type worker struct {
 	river.WorkerDefaults[processArgs]
 	s *Service
@@ -47,7 +74,7 @@ func (w *worker) Work(ctx context.Context, job *river.Job[processArgs]) error {
 // capped at retry_max, then a random point in its upper half, so a
 // recovering provider is not hit by every event at once.
 func (w *worker) NextRetry(job *river.Job[processArgs]) time.Time {
-	return time.Now().Add(backoff(w.s.cfg.RetryBase.D(), w.s.cfg.RetryMax.D(), job.Attempt))
+	return time.Now().Add(backoff(w.s.cfg.RetryBase.D(), w.s.cfg.RetryMax.D(), job.Args.Prior+job.Attempt))
 }
 
 func backoff(base, limit time.Duration, attempt int) time.Duration {
@@ -62,12 +89,126 @@ func backoff(base, limit time.Duration, attempt int) time.Duration {
 // Timeout implements river.Worker.
 func (w *worker) Timeout(*river.Job[processArgs]) time.Duration { return w.s.cfg.JobTimeout.D() }
 
-// process takes one event through the pipeline: order, enrich, evaluate,
-// record, apply, record. Every provider action is idempotent (the client
-// reads the item and writes only what differs), so an attempt repeated
-// after a crash writes nothing twice.
+// processBatch makes the first attempt at each event of a batch: events of
+// one item one after the other in arrival order, items concurrently (up to
+// the workers setting). An event already past its first attempt is left to
+// its own job, so a batch run again after a crash does no work twice.
+func (s *Service) processBatch(ctx context.Context, ids []string) error {
+	deadline := time.Now().Add(s.cfg.JobTimeout.D())
+	var groups [][]*Event
+	index := map[string]int{}
+	for _, id := range ids {
+		e, err := s.store.get(ctx, s.backend.reader(), id)
+		if err != nil {
+			return err
+		}
+		if e == nil || e.Status != Queued || e.Attempts != 0 || e.Replays != 0 {
+			continue
+		}
+		key := e.Provider + "\x00" + e.ContentID
+		if e.ContentID == "" {
+			key = e.ID
+		}
+		i, ok := index[key]
+		if !ok {
+			i = len(groups)
+			index[key] = i
+			groups = append(groups, nil)
+		}
+		groups[i] = append(groups[i], e)
+	}
+	errs := make([]error, len(groups))
+	var wg sync.WaitGroup
+	for gi, group := range groups {
+		wg.Go(func() {
+			for _, e := range group {
+				if err := s.firstAttempt(ctx, e, deadline); err != nil {
+					errs[gi] = err
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	// An error here is the store's: River runs the batch again, and the
+	// events it had finished are skipped.
+	return errors.Join(errs...)
+}
+
+// firstAttempt is an event's first attempt, inside its batch.
+func (s *Service) firstAttempt(ctx context.Context, e *Event, deadline time.Time) error {
+	if time.Now().After(deadline) {
+		return s.handOff(ctx, e, 0, 0, "")
+	}
+	select {
+	case s.slots <- struct{}{}:
+		defer func() { <-s.slots }()
+	case <-ctx.Done():
+		return s.handOff(ctx, e, 0, 0, "")
+	}
+	if e.ContentID != "" {
+		earlier, err := s.store.pendingBefore(ctx, e)
+		if err != nil {
+			return err
+		}
+		if earlier {
+			return s.handOff(ctx, e, s.cfg.OrderWait.D(), 0, "waiting for an earlier event of the same item")
+		}
+	}
+	e.Attempts = 1
+	actx, cancel := context.WithTimeout(ctx, s.cfg.JobTimeout.D())
+	err := s.attempt(actx, e)
+	cancel()
+	if err == nil {
+		return nil
+	}
+	e.Error = err.Error()
+	var ce *adapters.CallError
+	switch {
+	case isPermanent(err):
+		e.Status = Dead
+		return s.finish(ctx, e)
+	case errors.As(err, &ce) && ce.Kind == adapters.RateLimited:
+		return s.handOff(ctx, e, s.snooze(ce), 0, e.Error) // a snooze uses no attempt
+	case s.cfg.MaxAttempts <= 1:
+		e.Status, e.Error = Dead, fmt.Sprintf("gave up after 1 attempt: %v", err)
+		return s.finish(ctx, e)
+	default:
+		return s.handOff(ctx, e, backoff(s.cfg.RetryBase.D(), s.cfg.RetryMax.D(), 1), 1, e.Error)
+	}
+}
+
+// handOff gives an event a job of its own, to run after delay, and marks it
+// retrying, in one transaction.
+func (s *Service) handOff(ctx context.Context, e *Event, delay time.Duration, prior int, reason string) error {
+	e.Status, e.Error = Retrying, reason
+	job := river.InsertManyParams{
+		Args:       processArgs{EventID: e.ID, Generation: e.Replays, Prior: prior},
+		InsertOpts: &river.InsertOpts{ScheduledAt: time.Now().Add(delay), MaxAttempts: max(1, s.cfg.MaxAttempts-prior)},
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	err := s.backend.inTx(ctx, func(q querier, enqueue enqueueFunc) error {
+		if err := s.store.saveOutcomeIn(ctx, q, e, time.Now()); err != nil {
+			return err
+		}
+		return enqueue(ctx, []river.InsertManyParams{job})
+	})
+	if err != nil {
+		return fmt.Errorf("handing %s to a job of its own: %w", e.ID, err)
+	}
+	s.metrics.observeOutcome(e)
+	return nil
+}
+
+func (s *Service) snooze(ce *adapters.CallError) time.Duration {
+	return min(max(ce.RetryAfter, time.Second), s.cfg.SnoozeMax.D())
+}
+
+// process runs a single-event job: a retry, an event that waited for an
+// earlier one of its item, or a replay.
 func (s *Service) process(ctx context.Context, args processArgs, attempt, maxAttempts int) error {
-	e, err := s.store.get(ctx, s.backend.writer(), args.EventID)
+	e, err := s.store.get(ctx, s.backend.reader(), args.EventID)
 	if err != nil {
 		return err
 	}
@@ -83,11 +224,23 @@ func (s *Service) process(ctx context.Context, args processArgs, attempt, maxAtt
 			return river.JobSnooze(s.cfg.OrderWait.D())
 		}
 	}
-	e.Attempts = attempt
+	e.Attempts = args.Prior + attempt
+	if err := s.attempt(ctx, e); err != nil {
+		return s.fail(ctx, e, err, attempt >= maxAttempts)
+	}
+	return nil
+}
+
+// attempt takes one event through the pipeline once: enrich, evaluate and
+// record the decision (once per generation), apply, record. Every provider
+// action is idempotent (the client reads the item and writes only what
+// differs), so an attempt repeated after a crash writes nothing twice. It
+// returns the failure that ended the attempt, not yet recorded.
+func (s *Service) attempt(ctx context.Context, e *Event) error {
 	client := s.clients[e.Provider]
 	plan, err := s.decide(ctx, e, client)
 	if err != nil {
-		return s.fail(ctx, e, err, attempt >= maxAttempts)
+		return err
 	}
 	actions := adapters.Actions(plan)
 	if client == nil {
@@ -97,7 +250,7 @@ func (s *Service) process(ctx context.Context, args processArgs, attempt, maxAtt
 	results := client.Apply(ctx, e.ContentID, actions)
 	s.merge(e, results)
 	if err := applyError(results); err != nil {
-		return s.fail(ctx, e, err, attempt >= maxAttempts)
+		return err
 	}
 	e.Status, e.Error = Applied, ""
 	return s.finish(ctx, e)
@@ -203,6 +356,7 @@ func (s *Service) merge(e *Event, results []adapters.Result) {
 			ar.Calls += old.Calls
 		}
 		e.Results[i] = ar
+		s.actions.Add(1)
 		s.metrics.observeAction(e.Provider, ar)
 	}
 }
@@ -267,7 +421,7 @@ func (s *Service) fail(ctx context.Context, e *Event, err error, last bool) erro
 		if err := s.finish(ctx, e); err != nil {
 			return err
 		}
-		return river.JobSnooze(min(max(ce.RetryAfter, time.Second), s.cfg.SnoozeMax.D()))
+		return river.JobSnooze(s.snooze(ce))
 	case last:
 		e.Status, e.Error = Dead, fmt.Sprintf("gave up after %d attempts: %v", e.Attempts, err)
 		if err := s.finish(ctx, e); err != nil {

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -32,6 +33,9 @@ type Service struct {
 	metrics *metrics
 	handler http.Handler
 
+	actions atomic.Int64  // action results recorded
+	slots   chan struct{} // events being attempted inside batches, at most cfg.Workers
+
 	stopWatch context.CancelFunc
 	stopOnce  sync.Once
 	stopErr   error
@@ -48,9 +52,13 @@ func New(ctx context.Context, cfg Config, registry *adapters.Registry, clients m
 	s := &Service{cfg: cfg, registry: registry, clients: clients, log: log}
 	s.metrics = newMetrics(s)
 	workers := river.NewWorkers()
+	if err := river.AddWorkerSafely(workers, &batchWorker{s: s}); err != nil {
+		return nil, fmt.Errorf("registering the batch worker: %w", err)
+	}
 	if err := river.AddWorkerSafely(workers, &worker{s: s}); err != nil {
 		return nil, fmt.Errorf("registering the worker: %w", err)
 	}
+	s.slots = make(chan struct{}, cfg.Workers)
 	qs := queueSettings{workers: cfg.Workers, maxAttempts: cfg.MaxAttempts, jobTimeout: cfg.JobTimeout.D(),
 		rescueAfter: cfg.RescueAfter.D(), logger: log.With("component", "river")}
 	var err error
@@ -127,11 +135,13 @@ func (s *Service) Serve(ctx context.Context, ln net.Listener) error {
 // Start starts the intake, the workers and the rules watcher, without
 // serving HTTP: for Serve, and for tests that mount Handler themselves.
 func (s *Service) Start(ctx context.Context) error {
+	s.store.writes = newBatcher(s.backend, s.cfg.MaxBatch)
 	s.intake = newIntake(s.store, s.cfg.CommitWindow.D(), s.cfg.MaxBatch, s.log,
 		func(n int) { s.metrics.batch.Observe(float64(n)) })
 	// River's start context is its lifetime; Stop ends it gently instead.
 	if err := s.backend.start(context.WithoutCancel(ctx)); err != nil {
 		s.intake.close()
+		s.store.writes.close()
 		return fmt.Errorf("starting the workers: %w", err)
 	}
 	watchCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
@@ -157,6 +167,9 @@ func (s *Service) Stop(ctx context.Context) error {
 		}
 		if err := s.backend.stop(ctx); err != nil {
 			s.stopErr = fmt.Errorf("stopping the workers: %w", err)
+		}
+		if s.store.writes != nil {
+			s.store.writes.close()
 		}
 		s.backend.close()
 	})
@@ -185,4 +198,17 @@ func (s *Service) logStartup(addr string) {
 			s.log.Info("decisions are applied through the provider's API", "provider", name, "api", p.APIURL)
 		}
 	}
+}
+
+// Stats are counts of what the service has done, for benchmarks and
+// operators' scripts.
+type Stats struct {
+	Events  map[Status]int // stored events by status
+	Actions int            // action results recorded since the service started
+}
+
+// Stats counts the stored events by status.
+func (s *Service) Stats(ctx context.Context) (Stats, error) {
+	n, err := s.store.countByStatus(ctx)
+	return Stats{Events: n, Actions: int(s.actions.Load())}, err
 }

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/riverqueue/river"
 )
 
 // Status is where an event is in the pipeline.
@@ -63,8 +65,12 @@ type newEvent struct {
 	status                       Status
 }
 
-// store reads and writes organizer_events.
-type store struct{ b backend }
+// store reads and writes organizer_events. The pipeline's writes go
+// through the batcher, its reads through the reading pool.
+type store struct {
+	b      backend
+	writes *batcher
+}
 
 // insertEvents inserts the events that are not stored yet, in one
 // statement, and reports which were new.
@@ -206,7 +212,7 @@ func (s store) list(ctx context.Context, f eventFilter) ([]*Event, error) {
 // waiting to be applied: events of one item are applied in arrival order.
 func (s store) pendingBefore(ctx context.Context, e *Event) (bool, error) {
 	var one int
-	found, err := queryOne(ctx, s.b.writer(),
+	found, err := queryOne(ctx, s.b.reader(),
 		`SELECT 1 FROM organizer_events WHERE provider = $1 AND content_id = $2 AND seq < $3 AND status IN ('queued', 'retrying') LIMIT 1`,
 		[]any{e.Provider, e.ContentID, e.seq}, &one)
 	if err != nil {
@@ -218,9 +224,12 @@ func (s store) pendingBefore(ctx context.Context, e *Event) (bool, error) {
 // saveDecision records an event's decision; generation guards against a
 // stale job writing over a replay.
 func (s store) saveDecision(ctx context.Context, e *Event, ruleset string, decision []byte, now time.Time) error {
-	_, err := s.b.writer().exec(ctx,
-		`UPDATE organizer_events SET ruleset = $1, decision = $2, updated_at = $3 WHERE id = $4 AND generation = $5`,
-		ruleset, string(decision), now.UnixMicro(), e.ID, e.Replays)
+	err := s.writes.do(ctx, func(ctx context.Context, q querier) error {
+		_, err := q.exec(ctx,
+			`UPDATE organizer_events SET ruleset = $1, decision = $2, updated_at = $3 WHERE id = $4 AND generation = $5`,
+			ruleset, string(decision), now.UnixMicro(), e.ID, e.Replays)
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("recording the decision of %s: %w", e.ID, err)
 	}
@@ -234,13 +243,29 @@ func (s store) saveOutcome(ctx context.Context, e *Event, now time.Time) error {
 	if err != nil {
 		return err
 	}
-	_, err = s.b.writer().exec(ctx,
-		`UPDATE organizer_events SET status = $1, attempts = $2, results = $3, error = $4, updated_at = $5 WHERE id = $6 AND generation = $7`,
-		string(e.Status), e.Attempts, string(results), e.Error, now.UnixMicro(), e.ID, e.Replays)
+	err = s.writes.do(ctx, func(ctx context.Context, q querier) error {
+		return updateOutcome(ctx, q, e, results, now)
+	})
 	if err != nil {
 		return fmt.Errorf("recording what became of %s: %w", e.ID, err)
 	}
 	return nil
+}
+
+// saveOutcomeIn records an attempt in the caller's transaction.
+func (s store) saveOutcomeIn(ctx context.Context, q querier, e *Event, now time.Time) error {
+	results, err := json.Marshal(e.Results)
+	if err != nil {
+		return err
+	}
+	return updateOutcome(ctx, q, e, results, now)
+}
+
+func updateOutcome(ctx context.Context, q querier, e *Event, results []byte, now time.Time) error {
+	_, err := q.exec(ctx,
+		`UPDATE organizer_events SET status = $1, attempts = $2, results = $3, error = $4, updated_at = $5 WHERE id = $6 AND generation = $7`,
+		string(e.Status), e.Attempts, string(results), e.Error, now.UnixMicro(), e.ID, e.Replays)
+	return err
 }
 
 // replay resets an event for a new evaluation under the current rules and
@@ -256,7 +281,7 @@ func (s store) replay(ctx context.Context, id string, now time.Time) (gen int, f
 			return err
 		}
 		gen, found = g, true
-		return enqueue(ctx, jobsFor(processArgs{EventID: id, Generation: g}))
+		return enqueue(ctx, []river.InsertManyParams{{Args: processArgs{EventID: id, Generation: g}}})
 	})
 	if err != nil {
 		return 0, false, fmt.Errorf("replaying %s: %w", id, err)
@@ -264,9 +289,9 @@ func (s store) replay(ctx context.Context, id string, now time.Time) (gen int, f
 	return gen, found, nil
 }
 
-// countByStatus counts events per status, for metrics and readiness.
+// countByStatus counts events per status.
 func (s store) countByStatus(ctx context.Context) (map[Status]int, error) {
-	r, err := s.b.reader().query(ctx, `SELECT status, COUNT(*) FROM organizer_events WHERE status IN ('queued', 'retrying', 'dead') GROUP BY status`)
+	r, err := s.b.reader().query(ctx, `SELECT status, COUNT(*) FROM organizer_events GROUP BY status`)
 	if err != nil {
 		return nil, fmt.Errorf("counting events: %w", err)
 	}

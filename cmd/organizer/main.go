@@ -77,7 +77,7 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 	}
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	root.AddCommand(checkCommand(), testCommand(), dryRunCommand(), serveCommand(), simulateCommand(), versionCommand())
+	root.AddCommand(checkCommand(), testCommand(), dryRunCommand(), serveCommand(), benchCommand(), simulateCommand(), versionCommand())
 	root.CompletionOptions.DisableDefaultCmd = true
 	return root
 }

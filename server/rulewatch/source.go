@@ -1,0 +1,294 @@
+package rulewatch
+
+import (
+	"crypto/sha256"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/organizer-dev/organizer/engine"
+	"github.com/organizer-dev/organizer/rules"
+)
+
+// Defaults for the watch timings.
+const (
+	// DefaultDebounce is how long Watch waits after the last event of a
+	// burst before it reloads.
+	DefaultDebounce = 200 * time.Millisecond
+	// DefaultPollInterval is how often Watch compares the files'
+	// fingerprint, in case the file system lost an event.
+	DefaultPollInterval = 5 * time.Second
+)
+
+// maxLoggedErrors is how many problems a failed reload logs.
+const maxLoggedErrors = 3
+
+// Source is the source of the current rule set: the rule files at a path,
+// compiled. Its methods are safe for concurrent use; loads are serialized.
+type Source struct {
+	path    string // as given, for rules.Load and Status
+	absPath string // cleaned and absolute, for matching watch events
+	opts    []engine.Option
+	notify  bool   // use fsnotify in Watch; tests turn it off to poll only
+	onWatch func() // test hook: called once Watch is watching
+
+	current atomic.Pointer[engine.Ruleset]
+
+	// loadMu serializes loads; it guards curKey.
+	loadMu sync.Mutex
+	curKey [sha256.Size]byte // contentKey of the files of the ruleset in force
+
+	// mu guards the configuration and the status.
+	mu       sync.Mutex
+	now      func() time.Time
+	logger   *slog.Logger
+	onLoad   func(ok, changed bool)
+	debounce time.Duration
+	poll     time.Duration
+	status   Status
+	lastFP   string // fingerprint taken at the last load attempt
+}
+
+// Status describes the ruleset in force and the last load attempt.
+type Status struct {
+	// Path is the rules path, as given to New.
+	Path string `json:"path"`
+	// Digest identifies the ruleset in force; "" if there is none.
+	Digest string `json:"digest"`
+	// Rules is the number of rules of the ruleset in force.
+	Rules int `json:"rules"`
+	// LoadedAt is when the ruleset in force was swapped in.
+	LoadedAt time.Time `json:"loaded_at"`
+	// CheckedAt is when the files were last loaded, successfully or not.
+	CheckedAt time.Time `json:"checked_at"`
+	// OK reports whether the last load attempt succeeded.
+	OK bool `json:"ok"`
+	// Errors is every problem of the last load attempt, sorted; empty (never
+	// nil, so JSON shows []) when it succeeded.
+	Errors rules.ErrorList `json:"errors"`
+	// Reloads counts the successful loads that changed the ruleset in force,
+	// the first load included.
+	Reloads int `json:"reloads"`
+	// Failures counts the failed load attempts.
+	Failures int `json:"failures"`
+}
+
+// New returns a source for the rule files at path, a rule file or a
+// directory of them, compiled with opts (e.g. registry.CompileOptions()).
+// Nothing is read until Load or Watch.
+func New(path string, opts ...engine.Option) *Source {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		abs = filepath.Clean(path)
+	}
+	return &Source{
+		path:     path,
+		absPath:  abs,
+		opts:     slices.Clone(opts),
+		notify:   true,
+		now:      time.Now,
+		debounce: DefaultDebounce,
+		poll:     DefaultPollInterval,
+		status:   Status{Path: path, Errors: rules.ErrorList{}},
+	}
+}
+
+// SetClock sets the clock Status times come from; nil means time.Now. It
+// returns s, for chaining.
+func (s *Source) SetClock(now func() time.Time) *Source {
+	if now == nil {
+		now = time.Now
+	}
+	s.mu.Lock()
+	s.now = now
+	s.mu.Unlock()
+	return s
+}
+
+// SetLogger sets the logger reloads are reported to; nil means
+// slog.Default(). Each reload that changes the ruleset is logged at Info,
+// each failed one at Warn. It returns s, for chaining.
+func (s *Source) SetLogger(l *slog.Logger) *Source {
+	s.mu.Lock()
+	s.logger = l
+	s.mu.Unlock()
+	return s
+}
+
+// OnLoad sets a function called after every load attempt, from Load or
+// Watch, with whether it succeeded and whether it changed the ruleset in
+// force; the service counts reloads with it. It runs on the loading
+// goroutine, outside any lock, and must not block for long. It returns s,
+// for chaining.
+func (s *Source) OnLoad(fn func(ok, changed bool)) *Source {
+	s.mu.Lock()
+	s.onLoad = fn
+	s.mu.Unlock()
+	return s
+}
+
+// SetDebounce sets how long Watch waits after the last event of a burst
+// before it reloads; d <= 0 means DefaultDebounce. It applies to the next
+// Watch. It returns s, for chaining.
+func (s *Source) SetDebounce(d time.Duration) *Source {
+	if d <= 0 {
+		d = DefaultDebounce
+	}
+	s.mu.Lock()
+	s.debounce = d
+	s.mu.Unlock()
+	return s
+}
+
+// SetPollInterval sets how often Watch compares the files' fingerprint, in
+// case the file system lost an event; d <= 0 means DefaultPollInterval. It
+// applies to the next Watch. It returns s, for chaining.
+func (s *Source) SetPollInterval(d time.Duration) *Source {
+	if d <= 0 {
+		d = DefaultPollInterval
+	}
+	s.mu.Lock()
+	s.poll = d
+	s.mu.Unlock()
+	return s
+}
+
+// Current returns the ruleset in force, nil before the first successful
+// load. It does not lock.
+func (s *Source) Current() *engine.Ruleset {
+	return s.current.Load()
+}
+
+// Status describes the ruleset in force and the last load attempt.
+func (s *Source) Status() Status {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st := s.status
+	st.Errors = slices.Clone(st.Errors)
+	if st.Errors == nil {
+		st.Errors = rules.ErrorList{}
+	}
+	return st
+}
+
+// Load loads and compiles the rules now. On success the new ruleset is in
+// force. On failure the previous one, if any, stays in force, the problems
+// are kept for Status, and the error returned is the rules.ErrorList of
+// every problem, sorted. changed reports whether the ruleset in force
+// changed, that is whether its digest differs from the previous one's.
+func (s *Source) Load() (changed bool, err error) {
+	s.loadMu.Lock()
+	defer s.loadMu.Unlock()
+
+	s.mu.Lock()
+	now, onLoad, logger := s.now, s.onLoad, s.logger
+	s.mu.Unlock()
+	if logger == nil {
+		logger = slog.Default()
+	}
+
+	// The fingerprint is taken before the files are read: a change made
+	// while they are read changes the next fingerprint and is loaded then.
+	fp := fingerprint(s.path)
+	rs, errs := s.build()
+	at := now()
+	prev := s.current.Load()
+
+	s.mu.Lock()
+	st := &s.status
+	lastFailed := st.Failures > 0 && !st.OK
+	st.CheckedAt = at
+	s.lastFP = fp
+	if len(errs) > 0 {
+		st.OK = false
+		st.Errors = errs
+		st.Failures++
+	} else {
+		st.OK = true
+		st.Errors = rules.ErrorList{}
+		if prev == nil || prev.Digest() != rs.Digest() {
+			changed = true
+			s.current.Store(rs)
+			st.Digest = rs.Digest()
+			st.Rules = rs.Len()
+			st.LoadedAt = at
+			st.Reloads++
+		}
+	}
+	s.mu.Unlock()
+
+	switch {
+	case len(errs) > 0:
+		first := make([]string, 0, maxLoggedErrors)
+		for _, e := range errs[:min(len(errs), maxLoggedErrors)] {
+			first = append(first, e.Error())
+		}
+		kept := ""
+		if prev != nil {
+			kept = prev.Digest()
+		}
+		logger.Warn("rules: load failed; keeping the ruleset in force",
+			"path", s.path, "errors", len(errs), "first", first, "kept", kept)
+	case changed:
+		logger.Info("rules: loaded", "path", s.path, "digest", rs.Digest(), "rules", rs.Len())
+	case lastFailed:
+		logger.Info("rules: valid again; ruleset unchanged", "path", s.path, "digest", rs.Digest(), "rules", rs.Len())
+	default:
+		logger.Debug("rules: unchanged", "path", s.path, "digest", rs.Digest())
+	}
+	if onLoad != nil {
+		onLoad(len(errs) == 0, changed)
+	}
+	return changed, errs.Err()
+}
+
+// build loads the files and compiles them, unless they are byte-for-byte
+// those of the ruleset in force, which it then returns. The caller holds
+// loadMu. It returns the ruleset or every problem, never both.
+func (s *Source) build() (rs *engine.Ruleset, errs rules.ErrorList) {
+	defer func() {
+		if r := recover(); r != nil {
+			rs = nil
+			errs = rules.ErrorList{rules.Errorf(rules.Pos{File: s.path, Line: 1, Col: 1}, "internal error loading rules: %v", r)}
+		}
+	}()
+	set, errs := rules.Load(s.path)
+	if len(errs) > 0 {
+		// Compile anyway, as `organizer check` does: expression errors are
+		// worth reporting with the rest.
+		_, more := engine.Compile(set, s.opts...)
+		errs = append(errs, more...)
+		errs.Sort()
+		return nil, errs
+	}
+	key := contentKey(set)
+	if cur := s.current.Load(); cur != nil && key == s.curKey {
+		return cur, nil
+	}
+	rs, errs = engine.Compile(set, s.opts...)
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	if rs == nil {
+		return nil, rules.ErrorList{rules.Errorf(rules.Pos{File: s.path, Line: 1, Col: 1}, "internal error: compiling the rules gave no ruleset")}
+	}
+	s.curKey = key
+	return rs, nil
+}
+
+// contentKey identifies the rule files of a set by path and content: two
+// sets with the same key compile to the same ruleset.
+func contentKey(set *rules.Set) [sha256.Size]byte {
+	h := sha256.New()
+	for _, f := range set.Files {
+		fmt.Fprintf(h, "%s\x00%d\x00", f.Path, len(f.Source))
+		h.Write(f.Source)
+	}
+	var key [sha256.Size]byte
+	h.Sum(key[:0])
+	return key
+}
