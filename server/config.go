@@ -66,7 +66,7 @@ func Defaults() Config {
 		ReadTimeout:       Duration(30 * time.Second),
 		WriteTimeout:      Duration(30 * time.Second),
 		ShutdownTimeout:   Duration(30 * time.Second),
-		Workers:           200,
+		Workers:           400,
 		MaxAttempts:       12,
 		RetryBase:         Duration(time.Second),
 		RetryMax:          Duration(10 * time.Minute),

@@ -49,7 +49,7 @@ type batchWorker struct {
 
 // Work implements river.Worker.
 func (w *batchWorker) Work(ctx context.Context, job *river.Job[batchArgs]) error {
-	return w.s.processBatch(ctx, job.Args.EventIDs)
+	return w.s.processBatch(ctx, job.Args.EventIDs, job.Attempt > 1)
 }
 
 // Timeout implements river.Worker: events still waiting at the batch's
@@ -92,8 +92,11 @@ func (w *worker) Timeout(*river.Job[processArgs]) time.Duration { return w.s.cfg
 // processBatch makes the first attempt at each event of a batch: events of
 // one item one after the other in arrival order, items concurrently (up to
 // the workers setting). An event already past its first attempt is left to
-// its own job, so a batch run again after a crash does no work twice.
-func (s *Service) processBatch(ctx context.Context, ids []string) error {
+// its own job, so a batch run again does no work twice. A batch run again
+// (after a crash, or the store failing it) gives each event it had not
+// finished a job of its own, counting the interrupted attempt, so that an
+// event that keeps crashing the service runs out of attempts like any other.
+func (s *Service) processBatch(ctx context.Context, ids []string, rerun bool) error {
 	deadline := time.Now().Add(s.cfg.JobTimeout.D())
 	var groups [][]*Event
 	index := map[string]int{}
@@ -122,6 +125,14 @@ func (s *Service) processBatch(ctx context.Context, ids []string) error {
 	for gi, group := range groups {
 		wg.Go(func() {
 			for _, e := range group {
+				if rerun {
+					e.Attempts = 1
+					if err := s.handOff(ctx, e, 0, 1, "the attempt was interrupted (the service stopped or crashed)"); err != nil {
+						errs[gi] = err
+						return
+					}
+					continue
+				}
 				if err := s.firstAttempt(ctx, e, deadline); err != nil {
 					errs[gi] = err
 					return
