@@ -106,17 +106,11 @@ func (s *Service) replayEvent(c *gin.Context) {
 	}
 }
 
-// rulesStatus is GET /v1/rules and the answer of a reload.
+// rulesStatus is GET /v1/rules and the answer of a reload: the source's
+// status, with each error's position as "file:line:col".
 type rulesStatus struct {
-	Path      string    `json:"path"`
-	Digest    string    `json:"digest"`
-	Rules     int       `json:"rules"`
-	LoadedAt  time.Time `json:"loaded_at"`
-	CheckedAt time.Time `json:"checked_at"`
-	OK        bool      `json:"ok"`
-	Errors    []problem `json:"errors"`
-	Reloads   int       `json:"reloads"`
-	Failures  int       `json:"failures"`
+	rulewatch.Status
+	Errors []problem `json:"errors"`
 }
 
 // problem is one rule-file error as the API reports it.
@@ -134,8 +128,7 @@ func problems(errs rules.ErrorList) []problem {
 }
 
 func toRulesStatus(st rulewatch.Status) rulesStatus {
-	return rulesStatus{Path: st.Path, Digest: st.Digest, Rules: st.Rules, LoadedAt: st.LoadedAt, CheckedAt: st.CheckedAt,
-		OK: st.OK, Errors: problems(st.Errors), Reloads: st.Reloads, Failures: st.Failures}
+	return rulesStatus{Status: st, Errors: problems(st.Errors)}
 }
 
 // getRules is GET /v1/rules: the ruleset in force and, if the last edit

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"sync"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -22,15 +21,9 @@ var errStopping = errors.New("the service is shutting down")
 // request.
 type intake struct {
 	st     store
-	in     chan *pending
-	window time.Duration
-	max    int
 	log    *slog.Logger
 	batch  func(n int) // observes each batch's size
-
-	stopOnce sync.Once
-	stop     chan struct{}
-	wg       sync.WaitGroup
+	groups *grouper[*pending]
 }
 
 // pending is one webhook waiting for its commit.
@@ -45,24 +38,16 @@ type intakeResult struct {
 }
 
 func newIntake(st store, window time.Duration, maxBatch int, log *slog.Logger, batch func(int)) *intake {
-	in := &intake{st: st, in: make(chan *pending, 4*maxBatch), window: window, max: maxBatch,
-		log: log, batch: batch, stop: make(chan struct{})}
-	for range st.b.committers() {
-		in.wg.Add(1)
-		go in.run()
-	}
+	in := &intake{st: st, log: log, batch: batch}
+	in.groups = newGrouper(st.b.committers(), maxBatch, window, in.commit)
 	return in
 }
 
 // submit stores one webhook and waits for its commit.
 func (in *intake) submit(ctx context.Context, ev *newEvent) (duplicate bool, err error) {
 	p := &pending{ev: ev, done: make(chan intakeResult, 1)}
-	select {
-	case in.in <- p:
-	case <-in.stop:
-		return false, errStopping
-	case <-ctx.Done():
-		return false, ctx.Err()
+	if err := in.groups.submit(ctx, p); err != nil {
+		return false, err
 	}
 	// Once handed over, the request waits for its commit whatever happens
 	// to the client: its answer must say what the store holds.
@@ -71,58 +56,7 @@ func (in *intake) submit(ctx context.Context, ev *newEvent) (duplicate bool, err
 }
 
 // close commits what was handed over and stops the committers.
-func (in *intake) close() {
-	in.stopOnce.Do(func() { close(in.stop) })
-	in.wg.Wait()
-}
-
-func (in *intake) run() {
-	defer in.wg.Done()
-	for {
-		select {
-		case p := <-in.in:
-			in.commit(in.gather(p))
-		case <-in.stop:
-			// Drain what is already queued, then stop.
-			for {
-				select {
-				case p := <-in.in:
-					in.commit(in.gather(p))
-				default:
-					return
-				}
-			}
-		}
-	}
-}
-
-// gather collects the requests already waiting, then those arriving within
-// the window, up to the batch limit.
-func (in *intake) gather(first *pending) []*pending {
-	batch := []*pending{first}
-	for len(batch) < in.max {
-		select {
-		case p := <-in.in:
-			batch = append(batch, p)
-			continue
-		default:
-		}
-		break
-	}
-	if in.window > 0 && len(batch) < in.max {
-		timer := time.NewTimer(in.window)
-		defer timer.Stop()
-		for len(batch) < in.max {
-			select {
-			case p := <-in.in:
-				batch = append(batch, p)
-			case <-timer.C:
-				return batch
-			}
-		}
-	}
-	return batch
-}
+func (in *intake) close() { in.groups.close() }
 
 // commit stores a batch in one transaction with the jobs of its new,
 // processable events, then answers every request in it.

@@ -5,37 +5,23 @@ package server
 // and the decision log (the decision, per-action results, attempts).
 // Columns never hold NULL, so both drivers scan them the same way.
 
-var sqliteSchema = []string{`
-CREATE TABLE IF NOT EXISTS organizer_events (
-	seq         INTEGER PRIMARY KEY AUTOINCREMENT,
-	id          TEXT    NOT NULL UNIQUE,
-	provider    TEXT    NOT NULL,
-	type        TEXT    NOT NULL,
-	content_id  TEXT    NOT NULL,
-	received_at INTEGER NOT NULL,
-	payload     BLOB    NOT NULL,
-	status      TEXT    NOT NULL,
-	generation  INTEGER NOT NULL DEFAULT 0,
-	attempts    INTEGER NOT NULL DEFAULT 0,
-	ruleset     TEXT    NOT NULL DEFAULT '',
-	decision    TEXT    NOT NULL DEFAULT '',
-	results     TEXT    NOT NULL DEFAULT '',
-	error       TEXT    NOT NULL DEFAULT '',
-	updated_at  INTEGER NOT NULL
-)`,
-	`CREATE INDEX IF NOT EXISTS organizer_events_content ON organizer_events (provider, content_id, seq)`,
-	`CREATE INDEX IF NOT EXISTS organizer_events_status ON organizer_events (status, seq)`,
-}
+var (
+	sqliteSchema   = schema("INTEGER PRIMARY KEY AUTOINCREMENT", "INTEGER", "BLOB")
+	postgresSchema = schema("BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY", "BIGINT", "BYTEA")
+)
 
-var postgresSchema = []string{`
+// schema is the tables' DDL with each database's names for an
+// auto-increment key, a 64-bit integer and a byte string.
+func schema(serial, int64, bytes string) []string {
+	return []string{`
 CREATE TABLE IF NOT EXISTS organizer_events (
-	seq         BIGINT  GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+	seq         ` + serial + `,
 	id          TEXT    NOT NULL UNIQUE,
 	provider    TEXT    NOT NULL,
 	type        TEXT    NOT NULL,
 	content_id  TEXT    NOT NULL,
-	received_at BIGINT  NOT NULL,
-	payload     BYTEA   NOT NULL,
+	received_at ` + int64 + ` NOT NULL,
+	payload     ` + bytes + ` NOT NULL,
 	status      TEXT    NOT NULL,
 	generation  INTEGER NOT NULL DEFAULT 0,
 	attempts    INTEGER NOT NULL DEFAULT 0,
@@ -43,8 +29,9 @@ CREATE TABLE IF NOT EXISTS organizer_events (
 	decision    TEXT    NOT NULL DEFAULT '',
 	results     TEXT    NOT NULL DEFAULT '',
 	error       TEXT    NOT NULL DEFAULT '',
-	updated_at  BIGINT  NOT NULL
+	updated_at  ` + int64 + ` NOT NULL
 )`,
-	`CREATE INDEX IF NOT EXISTS organizer_events_content ON organizer_events (provider, content_id, seq)`,
-	`CREATE INDEX IF NOT EXISTS organizer_events_status ON organizer_events (status, seq)`,
+		`CREATE INDEX IF NOT EXISTS organizer_events_content ON organizer_events (provider, content_id, seq)`,
+		`CREATE INDEX IF NOT EXISTS organizer_events_status ON organizer_events (status, seq)`,
+	}
 }
