@@ -453,7 +453,7 @@ func TestPollFallback(t *testing.T) {
 	time.Sleep(200 * time.Millisecond)
 	require.Equal(t, int32(1), loads.Load(), "polling loads only when the fingerprint changes")
 
-	write(t, file, ruleFile("alpha", "beta"))
+	saveByRename(t, file, ruleFile("alpha", "beta")) // atomic: a poll never sees half a file
 	want := digestOf(t, map[string]string{"a.yaml": ruleFile("alpha", "beta")})
 	require.Eventually(t, func() bool { return digestNow(s) == want }, eventually, tick)
 
