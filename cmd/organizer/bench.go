@@ -69,6 +69,7 @@ func benchIntakeCommand() *cobra.Command {
 	rounds := cmd.Flags().Int("rounds", 3, "rounds of (reference, durable)")
 	concurrency := cmd.Flags().Int("concurrency", loadgen.DefaultConcurrency, "parallel senders")
 	profile := cmd.Flags().String("cpuprofile", "", "write a CPU profile of the run to this file")
+	store := cmd.Flags().String("store", "", "postgres://…: measure the durable intake on PostgreSQL instead of SQLite")
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
 		ctx, out := cmd.Context(), cmd.OutOrStdout()
 		if *profile != "" {
@@ -93,7 +94,7 @@ func benchIntakeCommand() *cobra.Command {
 					return failure{err}
 				}
 			}
-			dur, err := benchDurable(ctx, opts)
+			dur, err := benchDurable(ctx, opts, *store)
 			if err != nil {
 				return failure{err}
 			}
@@ -117,10 +118,10 @@ func benchReference(ctx context.Context, opts loadgen.Options) (loadgen.Report, 
 	return r, err
 }
 
-// benchDurable loads the service on a new SQLite store, record-only, its
-// workers deciding as the webhooks arrive.
-func benchDurable(ctx context.Context, opts loadgen.Options) (loadgen.Report, error) {
-	svc, dir, err := benchService(ctx, nil, server.Defaults().Workers)
+// benchDurable loads the service on a new SQLite store (or the given
+// PostgreSQL), record-only, its workers deciding as the webhooks arrive.
+func benchDurable(ctx context.Context, opts loadgen.Options, store string) (loadgen.Report, error) {
+	svc, dir, err := benchService(ctx, nil, server.Defaults().Workers, store)
 	if err != nil {
 		return loadgen.Report{}, err
 	}
@@ -132,6 +133,9 @@ func benchDurable(ctx context.Context, opts loadgen.Options) (loadgen.Report, er
 	defer stop()
 	r, err := loadgen.Run(ctx, loadgen.Target{URL: url, Provider: vaultstream.Name, Secret: benchSecret}, opts)
 	r.Name = "durable (SQLite)   "
+	if store != "" {
+		r.Name = "durable (PostgreSQL)"
+	}
 	return r, err
 }
 
@@ -167,7 +171,7 @@ func benchApply(ctx context.Context, events int, latency time.Duration, workers 
 	}
 	sim.SetLatency(latency)
 	client := vaultstream.NewClient(sim.URL(), sim.Token())
-	svc, dir, err := benchService(ctx, map[string]adapters.Client{vaultstream.Name: client}, workers)
+	svc, dir, err := benchService(ctx, map[string]adapters.Client{vaultstream.Name: client}, workers, "")
 	if err != nil {
 		return "", err
 	}
@@ -232,7 +236,7 @@ func waitSettled(ctx context.Context, svc *server.Service, n int, limit time.Dur
 
 // benchService makes a service on a new SQLite store in a temporary
 // directory with the bench rules.
-func benchService(ctx context.Context, clients map[string]adapters.Client, workers int) (*server.Service, string, error) {
+func benchService(ctx context.Context, clients map[string]adapters.Client, workers int, store string) (*server.Service, string, error) {
 	dir, err := os.MkdirTemp("", "organizer-bench-")
 	if err != nil {
 		return nil, "", err
@@ -242,7 +246,7 @@ func benchService(ctx context.Context, clients map[string]adapters.Client, worke
 		return nil, dir, err
 	}
 	cfg := server.Defaults()
-	cfg.Data, cfg.Rules, cfg.Workers = dir, rulesFile, workers
+	cfg.Data, cfg.Rules, cfg.Workers, cfg.Store = dir, rulesFile, workers, store
 	cfg.Providers = map[string]server.ProviderConfig{vaultstream.Name: {Secret: benchSecret}}
 	reg := registry(func(string) string { return benchSecret })
 	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
