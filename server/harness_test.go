@@ -106,7 +106,16 @@ func serve(t *testing.T, cfg Config) (*Service, string, func() error) {
 		return stopErr
 	}
 	t.Cleanup(func() { _ = stop() })
-	return svc, "http://" + ln.Addr().String(), stop
+	url := "http://" + ln.Addr().String()
+	require.Eventually(t, func() bool {
+		resp, err := http.Get(url + "/healthz")
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	}, 5*time.Second, 5*time.Millisecond, "the service did not come up")
+	return svc, url, stop
 }
 
 func testRegistry(cfg Config) *adapters.Registry {

@@ -70,7 +70,9 @@ func New(ctx context.Context, cfg Config, registry *adapters.Registry, clients m
 	if err != nil {
 		return nil, err
 	}
-	s.store = store{b: s.backend}
+	s.store = store{b: s.backend, writes: newBatcher(s.backend, cfg.MaxBatch)}
+	s.intake = newIntake(s.store, cfg.CommitWindow.D(), cfg.MaxBatch, log,
+		func(n int) { s.metrics.batch.Observe(float64(n)) })
 	s.rules = rulewatch.New(cfg.Rules, registry.CompileOptions()...)
 	s.rules.SetLogger(log.With("component", "rules"))
 	s.rules.OnLoad(s.metrics.observeReload)
@@ -89,6 +91,7 @@ func (s *Service) Handler() http.Handler { return s.handler }
 func (s *Service) Run(ctx context.Context) error {
 	ln, err := net.Listen("tcp", s.cfg.Addr)
 	if err != nil {
+		s.Close()
 		return fmt.Errorf("listening on %s: %w", s.cfg.Addr, err)
 	}
 	return s.Serve(ctx, ln)
@@ -109,6 +112,7 @@ func (s *Service) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	if err := s.Start(ctx); err != nil {
 		_ = ln.Close()
+		s.Close()
 		return err
 	}
 	s.logStartup(ln.Addr().String())
@@ -135,13 +139,8 @@ func (s *Service) Serve(ctx context.Context, ln net.Listener) error {
 // Start starts the intake, the workers and the rules watcher, without
 // serving HTTP: for Serve, and for tests that mount Handler themselves.
 func (s *Service) Start(ctx context.Context) error {
-	s.store.writes = newBatcher(s.backend, s.cfg.MaxBatch)
-	s.intake = newIntake(s.store, s.cfg.CommitWindow.D(), s.cfg.MaxBatch, s.log,
-		func(n int) { s.metrics.batch.Observe(float64(n)) })
 	// River's start context is its lifetime; Stop ends it gently instead.
 	if err := s.backend.start(context.WithoutCancel(ctx)); err != nil {
-		s.intake.close()
-		s.store.writes.close()
 		return fmt.Errorf("starting the workers: %w", err)
 	}
 	watchCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
@@ -159,25 +158,27 @@ func (s *Service) Start(ctx context.Context) error {
 // after the HTTP server has stopped taking requests.
 func (s *Service) Stop(ctx context.Context) error {
 	s.stopOnce.Do(func() {
-		if s.intake != nil {
-			s.intake.close()
-		}
+		s.intake.close()
 		if s.stopWatch != nil {
 			s.stopWatch()
 		}
 		if err := s.backend.stop(ctx); err != nil {
 			s.stopErr = fmt.Errorf("stopping the workers: %w", err)
 		}
-		if s.store.writes != nil {
-			s.store.writes.close()
-		}
+		s.store.writes.close()
 		s.backend.close()
 	})
 	return s.stopErr
 }
 
-// Close releases the store of a service that was never started.
-func (s *Service) Close() { s.stopOnce.Do(s.backend.close) }
+// Close releases a service that was never started.
+func (s *Service) Close() {
+	s.stopOnce.Do(func() {
+		s.intake.close()
+		s.store.writes.close()
+		s.backend.close()
+	})
+}
 
 func (s *Service) logStartup(addr string) {
 	st := s.rules.Status()
