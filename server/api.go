@@ -78,7 +78,7 @@ func joinStatuses() string {
 // getEvent is GET /v1/events/{id}: the stored event, its status, payload,
 // decision and per-action results.
 func (s *Service) getEvent(c *gin.Context) {
-	e, err := s.store.get(c.Request.Context(), s.backend.reader(), c.Param("id"))
+	e, err := s.store.get(c.Request.Context(), c.Param("id"))
 	switch {
 	case err != nil:
 		s.internal(c, err)
@@ -141,12 +141,7 @@ func (s *Service) reloadRules(c *gin.Context) {
 	_, err := s.rules.Load()
 	st := toRulesStatus(s.rules.Status())
 	if err != nil {
-		details := make([]any, len(st.Errors))
-		for i, p := range st.Errors {
-			details[i] = p
-		}
-		apiError(c, http.StatusUnprocessableEntity, "invalid_rules",
-			"the rules on disk have errors; the ruleset in force is unchanged ("+st.Digest+")", details...)
+		invalidRules(c, "the rules on disk have errors; the ruleset in force is unchanged ("+st.Digest+")", st.Errors)
 		return
 	}
 	c.JSON(http.StatusOK, st)
@@ -182,19 +177,23 @@ func (s *Service) validateRules(c *gin.Context) {
 	}
 	rs, errs := t.compile(s)
 	if len(errs) > 0 {
-		invalidRules(c, errs)
+		invalidRules(c, problemCount(errs), problems(errs))
 		return
 	}
 	c.JSON(http.StatusOK, gin.H{"ok": true, "rules": rs.Len(), "digest": rs.Digest(), "errors": []problem{}})
 }
 
-func invalidRules(c *gin.Context, errs rules.ErrorList) {
-	ps := problems(errs)
+// invalidRules answers 422 with every problem as a detail.
+func invalidRules(c *gin.Context, message string, ps []problem) {
 	details := make([]any, len(ps))
 	for i, p := range ps {
 		details[i] = p
 	}
-	apiError(c, http.StatusUnprocessableEntity, "invalid_rules", strconv.Itoa(len(errs))+" problem(s) in the rules", details...)
+	apiError(c, http.StatusUnprocessableEntity, "invalid_rules", message, details...)
+}
+
+func problemCount(errs rules.ErrorList) string {
+	return strconv.Itoa(len(errs)) + " problem(s) in the rules"
 }
 
 func (s *Service) readRulesText(c *gin.Context) (rulesText, bool) {
@@ -218,6 +217,8 @@ func (s *Service) readRulesText(c *gin.Context) (rulesText, bool) {
 	return t, true
 }
 
+// readBody reads the request's body within the body limit, or answers 413
+// (over the limit) or 400 (unreadable) itself.
 func (s *Service) readBody(c *gin.Context) ([]byte, bool) {
 	body, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, s.cfg.BodyLimit))
 	switch {
@@ -281,7 +282,7 @@ func (s *Service) dryRun(c *gin.Context) {
 	if t := (rulesText{Files: req.Files, Rules: req.Rules}); !t.empty() {
 		var errs rules.ErrorList
 		if rs, errs = t.compile(s); len(errs) > 0 {
-			invalidRules(c, errs)
+			invalidRules(c, problemCount(errs), problems(errs))
 			return
 		}
 	}

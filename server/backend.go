@@ -42,7 +42,6 @@ type enqueueFunc func(ctx context.Context, jobs []river.InsertManyParams) error
 type riverBackend[TTx any] struct {
 	name     string
 	parallel int
-	driver   riverdriver.Driver[TTx]
 	client   *river.Client[TTx]
 	begin    func(ctx context.Context) (TTx, querier, error)
 	end      func(ctx context.Context, tx TTx, commit bool) error
@@ -143,7 +142,7 @@ func openSQLite(ctx context.Context, path string, s queueSettings, workers *rive
 		return nil, fmt.Errorf("starting the queue: %w", err)
 	}
 	return &riverBackend[*sql.Tx]{
-		name: "sqlite", parallel: 1, driver: driver, client: client,
+		name: "sqlite", parallel: 1, client: client,
 		begin: func(ctx context.Context) (*sql.Tx, querier, error) {
 			tx, err := wdb.BeginTx(ctx, nil)
 			return tx, sqlQuerier{tx}, err
@@ -192,7 +191,7 @@ func openPostgres(ctx context.Context, url string, s queueSettings, workers *riv
 		return nil, fmt.Errorf("starting the queue: %w", err)
 	}
 	return &riverBackend[pgx.Tx]{
-		name: "postgres", parallel: 4, driver: driver, client: client,
+		name: "postgres", parallel: 4, client: client,
 		begin: func(ctx context.Context) (pgx.Tx, querier, error) {
 			tx, err := pool.Begin(ctx)
 			return tx, pgxQuerier{tx}, err

@@ -220,10 +220,6 @@ type decision struct {
 		Folder string   `json:"folder"`
 		Tags   []string `json:"tags"`
 	} `json:"plan"`
-	Trace []struct {
-		Rule   string `json:"rule"`
-		Result string `json:"result"`
-	} `json:"trace"`
 }
 
 func decisionOf(t *testing.T, e Event) decision {

@@ -62,7 +62,8 @@ func newMetrics(s *Service) *metrics {
 			Name: "organizer_ruleset_loaded_timestamp_seconds", Help: "When the ruleset in force was loaded.",
 		}),
 	}
-	depth := func(st Status) func() float64 {
+	// count reads the events per status once, for the statuses given.
+	count := func(sts ...Status) func() float64 {
 		return func() float64 {
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 			defer cancel()
@@ -70,14 +71,18 @@ func newMetrics(s *Service) *metrics {
 			if err != nil {
 				return -1
 			}
-			return float64(n[st])
+			var sum int
+			for _, st := range sts {
+				sum += n[st]
+			}
+			return float64(sum)
 		}
 	}
 	m.reg.MustRegister(m.webhooks, m.intake, m.batch, m.matches, m.decisions, m.actions, m.outcomes,
 		m.deadLetters, m.reloads, m.rulesetLoaded,
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "organizer_queue_depth", Help: "Events waiting to be processed (queued or retrying)."},
-			func() float64 { return depth(Queued)() + depth(Retrying)() }),
-		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "organizer_dead_letters", Help: "Events in the dead letters now."}, depth(Dead)),
+			count(Queued, Retrying)),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "organizer_dead_letters", Help: "Events in the dead letters now."}, count(Dead)),
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)
 	return m

@@ -100,12 +100,12 @@ func (s *Service) processBatch(ctx context.Context, ids []string, rerun bool) er
 	deadline := time.Now().Add(s.cfg.JobTimeout.D())
 	var groups [][]*Event
 	index := map[string]int{}
-	for _, id := range ids {
-		e, err := s.store.get(ctx, s.backend.reader(), id)
-		if err != nil {
-			return err
-		}
-		if e == nil || e.Status != Queued || e.Attempts != 0 || e.Replays != 0 {
+	evs, err := s.store.getMany(ctx, ids)
+	if err != nil {
+		return err
+	}
+	for _, e := range evs {
+		if e.Status != Queued || e.Attempts != 0 || e.Replays != 0 {
 			continue
 		}
 		key := e.Provider + "\x00" + e.ContentID
@@ -173,17 +173,11 @@ func (s *Service) firstAttempt(ctx context.Context, e *Event, deadline time.Time
 	if err == nil {
 		return nil
 	}
-	e.Error = err.Error()
-	var ce *adapters.CallError
-	switch {
-	case isPermanent(err):
-		e.Status = Dead
+	switch v, wait := s.judge(e, err, s.cfg.MaxAttempts <= 1); v {
+	case deadLetter, exhausted:
 		return s.finish(ctx, e)
-	case errors.As(err, &ce) && ce.Kind == adapters.RateLimited:
-		return s.handOff(ctx, e, s.snooze(ce), 0, e.Error) // a snooze uses no attempt
-	case s.cfg.MaxAttempts <= 1:
-		e.Status, e.Error = Dead, fmt.Sprintf("gave up after 1 attempt: %v", err)
-		return s.finish(ctx, e)
+	case snoozed:
+		return s.handOff(ctx, e, wait, 0, e.Error) // a snooze uses no attempt
 	default:
 		return s.handOff(ctx, e, backoff(s.cfg.RetryBase.D(), s.cfg.RetryMax.D(), 1), 1, e.Error)
 	}
@@ -219,7 +213,7 @@ func (s *Service) snooze(ce *adapters.CallError) time.Duration {
 // process runs a single-event job: a retry, an event that waited for an
 // earlier one of its item, or a replay.
 func (s *Service) process(ctx context.Context, args processArgs, attempt, maxAttempts int) error {
-	e, err := s.store.get(ctx, s.backend.reader(), args.EventID)
+	e, err := s.store.get(ctx, args.EventID)
 	if err != nil {
 		return err
 	}
@@ -337,8 +331,7 @@ func (s *Service) evaluate(ctx context.Context, rs *engine.Ruleset, ev engine.Ev
 	if rs.Len() > fullTraceRules {
 		return rs.Evaluate(ctx, ev)
 	}
-	d := rs.Evaluate(ctx, ev, engine.FullTrace())
-	return d
+	return rs.Evaluate(ctx, ev, engine.FullTrace())
 }
 
 const (
@@ -416,36 +409,57 @@ func (e permanentError) Unwrap() error { return e.error }
 
 func permanent(err error) error { return permanentError{err} }
 
-// fail records a failed attempt and tells River what to do next.
-func (s *Service) fail(ctx context.Context, e *Event, err error, last bool) error {
-	e.Error = err.Error()
+// verdict is what a failed attempt leads to.
+type verdict int
+
+const (
+	retry      verdict = iota // back off and try again
+	snoozed                   // rate-limited: wait for Retry-After, using no attempt
+	deadLetter                // a failure no retry can cure
+	exhausted                 // out of attempts
+)
+
+// judge decides what a failed attempt leads to, and records it on the
+// event: its error, and its status (dead or retrying). wait is how long a
+// rate limit asks to wait.
+func (s *Service) judge(e *Event, err error, last bool) (v verdict, wait time.Duration) {
+	e.Status, e.Error = Retrying, err.Error()
 	var ce *adapters.CallError
 	switch {
 	case isPermanent(err):
 		e.Status = Dead
-		if err := s.finish(ctx, e); err != nil {
-			return err
-		}
-		return river.JobCancel(err)
+		return deadLetter, 0
 	case errors.As(err, &ce) && ce.Kind == adapters.RateLimited:
-		e.Status = Retrying
-		if err := s.finish(ctx, e); err != nil {
-			return err
-		}
-		return river.JobSnooze(s.snooze(ce))
+		return snoozed, s.snooze(ce)
 	case last:
-		e.Status, e.Error = Dead, fmt.Sprintf("gave up after %d attempts: %v", e.Attempts, err)
-		if err := s.finish(ctx, e); err != nil {
-			return err
-		}
-		return err // River discards the job
-	default:
-		e.Status = Retrying
-		if err := s.finish(ctx, e); err != nil {
-			return err
-		}
-		return err // River retries after the worker's backoff
+		e.Status = Dead
+		e.Error = fmt.Sprintf("gave up after %d attempt%s: %v", e.Attempts, plural(e.Attempts), err)
+		return exhausted, 0
 	}
+	return retry, 0
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
+}
+
+// fail records a failed attempt of a single-event job and tells River what
+// to do next.
+func (s *Service) fail(ctx context.Context, e *Event, err error, last bool) error {
+	v, wait := s.judge(e, err, last)
+	if err := s.finish(ctx, e); err != nil {
+		return err
+	}
+	switch v {
+	case deadLetter:
+		return river.JobCancel(err)
+	case snoozed:
+		return river.JobSnooze(wait)
+	}
+	return err // River retries after the worker's backoff, or discards the job when exhausted
 }
 
 // isPermanent is true for failures that no retry can cure: the platform's

@@ -134,27 +134,52 @@ func scanEvent(r rows, extra ...any) (*Event, error) {
 	return &e, nil
 }
 
-// get returns one event with its payload and decision.
-func (s store) get(ctx context.Context, q querier, id string) (*Event, error) {
-	r, err := q.query(ctx, `SELECT `+eventColumns+`, payload, decision FROM organizer_events WHERE id = $1`, id)
-	if err != nil {
-		return nil, fmt.Errorf("reading event %s: %w", id, err)
-	}
-	defer r.Close()
-	if !r.Next() {
-		return nil, r.Err()
-	}
-	var payload []byte
-	var decision string
-	e, err := scanEvent(r, &payload, &decision)
-	if err != nil {
+// get returns one event with its payload and decision, or nil.
+func (s store) get(ctx context.Context, id string) (*Event, error) {
+	evs, err := s.getMany(ctx, []string{id})
+	if err != nil || len(evs) == 0 {
 		return nil, err
 	}
-	e.Payload = payload
-	if decision != "" {
-		e.Decision = json.RawMessage(decision)
+	return evs[0], nil
+}
+
+// getMany returns the stored events among ids, with their payloads and
+// decisions, in the order of ids, in one query.
+func (s store) getMany(ctx context.Context, ids []string) ([]*Event, error) {
+	params := make([]string, len(ids))
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		params[i], args[i] = "$"+strconv.Itoa(i+1), id
 	}
-	return e, r.Err()
+	r, err := s.b.reader().query(ctx, `SELECT `+eventColumns+`, payload, decision FROM organizer_events WHERE id IN (`+strings.Join(params, ",")+`)`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("reading %d events: %w", len(ids), err)
+	}
+	defer r.Close()
+	byID := make(map[string]*Event, len(ids))
+	for r.Next() {
+		var payload []byte
+		var decision string
+		e, err := scanEvent(r, &payload, &decision)
+		if err != nil {
+			return nil, err
+		}
+		e.Payload = payload
+		if decision != "" {
+			e.Decision = json.RawMessage(decision)
+		}
+		byID[e.ID] = e
+	}
+	if err := r.Err(); err != nil {
+		return nil, err
+	}
+	out := make([]*Event, 0, len(byID))
+	for _, id := range ids {
+		if e := byID[id]; e != nil {
+			out = append(out, e)
+		}
+	}
+	return out, nil
 }
 
 // eventFilter selects events for the admin API.

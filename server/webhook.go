@@ -3,7 +3,6 @@ package server
 import (
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"slices"
 	"time"
@@ -27,14 +26,9 @@ func (s *Service) webhook(c *gin.Context) {
 			fmt.Sprintf("no provider %q (known: %v)", name, s.registry.Names()))
 		return
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, s.cfg.BodyLimit))
-	if err != nil {
-		if errors.As(err, new(*http.MaxBytesError)) {
-			s.refuse(c, name, start, http.StatusRequestEntityTooLarge, "body_too_large",
-				fmt.Sprintf("the body is over the limit of %d bytes", s.cfg.BodyLimit))
-			return
-		}
-		s.refuse(c, name, start, http.StatusBadRequest, "unreadable_body", "the body could not be read")
+	body, ok := s.readBody(c)
+	if !ok {
+		s.metrics.observeWebhook(name, c.Writer.Status(), time.Since(start))
 		return
 	}
 	ev, err := p.Decode(c.Request.Header, body)

@@ -39,15 +39,17 @@ standard error.`,
 		}
 		cfg.LoadEnv(os.Getenv, providerNames...)
 		flags := cmd.Flags()
-		for name, set := range map[string]func(){
-			"rules": func() { cfg.Rules = *rulesPath },
-			"addr":  func() { cfg.Addr = *addr },
-			"data":  func() { cfg.Data = *data },
-			"store": func() { cfg.Store = *store },
-		} {
-			if flags.Changed(name) {
-				set()
-			}
+		if flags.Changed("rules") {
+			cfg.Rules = *rulesPath
+		}
+		if flags.Changed("addr") {
+			cfg.Addr = *addr
+		}
+		if flags.Changed("data") {
+			cfg.Data = *data
+		}
+		if flags.Changed("store") {
+			cfg.Store = *store
 		}
 		var level slog.Level
 		if err := level.UnmarshalText([]byte(cfg.LogLevel)); err != nil {
