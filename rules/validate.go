@@ -49,6 +49,15 @@ func (r *Rule) AlwaysMatches() bool {
 	return r.When == nil || strings.TrimSpace(r.When.Value) == "true"
 }
 
+// namePos is where the rule's name is written, or where the rule starts
+// when it has none (a nameless rule is reported on its own).
+func (r *Rule) namePos() Pos {
+	if r.Name.Pos.Line == 0 {
+		return r.Pos
+	}
+	return r.Name.Pos
+}
+
 // unreachable reports rules shadowed by an earlier rule that matches every
 // event they could see and stops.
 func unreachable(rules []*Rule) ErrorList {
@@ -57,8 +66,8 @@ func unreachable(rules []*Rule) ErrorList {
 	for _, r := range rules {
 		for _, s := range stoppers {
 			if covers(s, r) {
-				errs.Add(r.Name.Pos, "rule %q can never run: rule %q (%s) matches every event it could see and stops",
-					r.Name.Value, s.Name.Value, s.Name.Pos)
+				errs.Add(r.namePos(), "rule %q can never run: rule %q (%s) matches every event it could see and stops",
+					r.Name.Value, s.Name.Value, s.namePos())
 				break
 			}
 		}
