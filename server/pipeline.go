@@ -120,30 +120,63 @@ func (s *Service) processBatch(ctx context.Context, ids []string, rerun bool) er
 		}
 		groups[i] = append(groups[i], e)
 	}
+	var waiting []bool
+	if !rerun {
+		firsts := make([]*Event, len(groups))
+		for i, g := range groups {
+			firsts[i] = g[0]
+		}
+		if waiting, err = s.store.waitingItems(ctx, firsts); err != nil {
+			return err
+		}
+	}
 	errs := make([]error, len(groups))
 	var wg sync.WaitGroup
 	for gi, group := range groups {
 		wg.Go(func() {
-			for _, e := range group {
-				if rerun {
-					e.Attempts = 1
-					if err := s.handOff(ctx, e, 0, 1, "the attempt was interrupted (the service stopped or crashed)"); err != nil {
-						errs[gi] = err
-						return
-					}
-					continue
-				}
-				if err := s.firstAttempt(ctx, e, deadline); err != nil {
-					errs[gi] = err
-					return
-				}
+			if rerun {
+				errs[gi] = s.handOffInterrupted(ctx, group)
+				return
 			}
+			errs[gi] = s.firstAttempts(ctx, group, waiting[gi], deadline)
 		})
 	}
 	wg.Wait()
 	// An error here is the store's: River runs the batch again, and the
 	// events it had finished are skipped.
 	return errors.Join(errs...)
+}
+
+// handOffInterrupted gives each event of a batch that was interrupted its
+// own job, counting the interrupted attempt.
+func (s *Service) handOffInterrupted(ctx context.Context, group []*Event) error {
+	for _, e := range group {
+		e.Attempts = 1
+		if err := s.handOff(ctx, e, 0, 1, "the attempt was interrupted (the service stopped or crashed)"); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// firstAttempts makes the first attempt at the events of one item, in
+// arrival order. Once one of them has to wait (an earlier event of the
+// item is still pending, or its own attempt will be retried), those after
+// it wait too.
+func (s *Service) firstAttempts(ctx context.Context, group []*Event, waiting bool, deadline time.Time) error {
+	for _, e := range group {
+		if waiting {
+			if err := s.handOff(ctx, e, s.cfg.OrderWait.D(), 0, "waiting for an earlier event of the same item"); err != nil {
+				return err
+			}
+			continue
+		}
+		if err := s.firstAttempt(ctx, e, deadline); err != nil {
+			return err
+		}
+		waiting = e.ContentID != "" && !e.Status.terminal()
+	}
+	return nil
 }
 
 // firstAttempt is an event's first attempt, inside its batch.
@@ -156,15 +189,6 @@ func (s *Service) firstAttempt(ctx context.Context, e *Event, deadline time.Time
 		defer func() { <-s.slots }()
 	case <-ctx.Done():
 		return s.handOff(ctx, e, 0, 0, "")
-	}
-	if e.ContentID != "" {
-		earlier, err := s.store.pendingBefore(ctx, e)
-		if err != nil {
-			return err
-		}
-		if earlier {
-			return s.handOff(ctx, e, s.cfg.OrderWait.D(), 0, "waiting for an earlier event of the same item")
-		}
 	}
 	e.Attempts = 1
 	actx, cancel := context.WithTimeout(ctx, s.cfg.JobTimeout.D())
@@ -202,6 +226,7 @@ func (s *Service) handOff(ctx context.Context, e *Event, delay time.Duration, pr
 	if err != nil {
 		return fmt.Errorf("handing %s to a job of its own: %w", e.ID, err)
 	}
+	e.unsaved = nil
 	s.metrics.observeOutcome(e)
 	return nil
 }
@@ -249,8 +274,16 @@ func (s *Service) attempt(ctx context.Context, e *Event) error {
 	}
 	actions := adapters.Actions(plan)
 	if client == nil {
+		// Nothing is applied: the decision and the outcome are one write.
 		e.Status, e.Error, e.Results = Recorded, "", recorded(actions)
 		return s.finish(ctx, e)
+	}
+	if e.unsaved != nil && len(actions) > 0 {
+		// Recorded before anything is applied, so that a crash in the
+		// middle leaves the decision to finish with, not a new one.
+		if err := s.store.saveDecision(ctx, e, time.Now()); err != nil {
+			return err
+		}
 	}
 	results := client.Apply(ctx, e.ContentID, actions)
 	s.merge(e, results)
@@ -261,8 +294,9 @@ func (s *Service) attempt(ctx context.Context, e *Event) error {
 	return s.finish(ctx, e)
 }
 
-// decide evaluates the event once per generation and records the
-// decision; a retry applies the decision already made.
+// decide evaluates the event once per generation; a retry applies the
+// decision already made. A new decision is kept on the event (unsaved) for
+// the next write to record.
 func (s *Service) decide(ctx context.Context, e *Event, client adapters.Client) (engine.Plan, error) {
 	if e.Decision != nil {
 		var d struct {
@@ -292,9 +326,7 @@ func (s *Service) decide(ctx context.Context, e *Event, client adapters.Client) 
 	if err != nil {
 		return engine.Plan{}, permanent(fmt.Errorf("encoding the decision: %w", err))
 	}
-	if err := s.store.saveDecision(ctx, e, d.Ruleset, body, time.Now()); err != nil {
-		return engine.Plan{}, err
-	}
+	e.Decision, e.unsaved = body, &decisionRecord{ruleset: d.Ruleset}
 	s.metrics.observeDecision(d)
 	return d.Plan, nil
 }

@@ -3,6 +3,7 @@ package server
 import (
 	"fmt"
 	"net/http"
+	"sync"
 	"testing"
 	"time"
 
@@ -115,6 +116,35 @@ func TestPipelineOrderPerItem(t *testing.T) {
 	}
 	for i := 1; i < len(seqs); i++ {
 		require.False(t, seqs[i].Before(seqs[i-1]), "event %d finished before event %d", i, i-1)
+	}
+}
+
+// An event whose attempt fails holds back the later events of its item,
+// whether they arrived in its batch or after it: they finish in arrival
+// order once it has been retried.
+func TestPipelineRetryHoldsBackLaterEventsOfItem(t *testing.T) {
+	h := startHarness(t)
+	h.sim.AddContent(vaultstreamtest.Content{ID: "c_1", Title: "Training"})
+	require.NoError(t, h.sim.Fail(vaultstreamtest.Fault{Match: "GET /content/c_1", Status: http.StatusServiceUnavailable}))
+	var wg sync.WaitGroup
+	for i := range 6 {
+		wg.Go(func() {
+			status, _ := h.send(webhook(t, "content.transcoded", map[string]any{"content_id": "c_1", "title": fmt.Sprintf("Training %d", i)}))
+			require.Equal(t, http.StatusAccepted, status)
+		})
+	}
+	wg.Wait()
+	status, list := h.do(http.MethodGet, "/v1/events?content_id=c_1", nil, nil)
+	require.Equal(t, http.StatusOK, status)
+	items := list["items"].([]any)
+	require.Len(t, items, 6)
+	var arrival []Event // oldest first; the list is newest first
+	for i := len(items) - 1; i >= 0; i-- {
+		arrival = append(arrival, h.waitFor(items[i].(map[string]any)["id"].(string), 10*time.Second, Applied))
+	}
+	require.Equal(t, 2, arrival[0].Attempts, "the first event's first attempt met the outage")
+	for i := 1; i < len(arrival); i++ {
+		require.False(t, arrival[i].UpdatedAt.Before(arrival[i-1].UpdatedAt), "event %d finished before event %d", i, i-1)
 	}
 }
 

@@ -44,8 +44,12 @@ type Event struct {
 	Decision   json.RawMessage `json:"decision,omitempty"`
 	Results    []ActionResult  `json:"results"`
 
-	seq int64
+	seq     int64
+	unsaved *decisionRecord // a decision made in this attempt, not yet written
 }
+
+// decisionRecord is what the store keeps of a decision besides its body.
+type decisionRecord struct{ ruleset string }
 
 // ActionResult is what became of one action of an event's plan.
 type ActionResult struct {
@@ -246,48 +250,97 @@ func (s store) pendingBefore(ctx context.Context, e *Event) (bool, error) {
 	return found, nil
 }
 
-// saveDecision records an event's decision; generation guards against a
-// stale job writing over a replay.
-func (s store) saveDecision(ctx context.Context, e *Event, ruleset string, decision []byte, now time.Time) error {
+// waitingItems reports, for the first event of each item in a batch,
+// whether an earlier event of that item is still waiting to be applied,
+// in one query for the whole batch.
+func (s store) waitingItems(ctx context.Context, firsts []*Event) ([]bool, error) {
+	waiting := make([]bool, len(firsts))
+	var rowsSQL []string
+	var args []any
+	var last int64
+	index := make(map[[2]string]int, len(firsts))
+	for i, e := range firsts {
+		if e.ContentID == "" {
+			continue
+		}
+		index[[2]string{e.Provider, e.ContentID}] = i
+		args = append(args, e.Provider, e.ContentID)
+		rowsSQL = append(rowsSQL, "($"+strconv.Itoa(len(args)-1)+", $"+strconv.Itoa(len(args))+")")
+		last = max(last, e.seq)
+	}
+	if len(rowsSQL) == 0 {
+		return waiting, nil
+	}
+	args = append(args, last)
+	r, err := s.b.reader().query(ctx,
+		`SELECT provider, content_id, MIN(seq) FROM organizer_events
+		 WHERE (provider, content_id) IN (VALUES `+strings.Join(rowsSQL, ", ")+`)
+		   AND seq < $`+strconv.Itoa(len(args))+` AND status IN ('queued', 'retrying')
+		 GROUP BY provider, content_id`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("checking earlier events of %d items: %w", len(index), err)
+	}
+	defer r.Close()
+	for r.Next() {
+		var provider, content string
+		var first int64
+		if err := r.Scan(&provider, &content, &first); err != nil {
+			return nil, err
+		}
+		if i, ok := index[[2]string{provider, content}]; ok && first < firsts[i].seq {
+			waiting[i] = true
+		}
+	}
+	return waiting, r.Err()
+}
+
+// saveDecision records an event's new decision; generation guards against
+// a stale job writing over a replay.
+func (s store) saveDecision(ctx context.Context, e *Event, now time.Time) error {
 	err := s.writes.do(ctx, func(ctx context.Context, q querier) error {
 		_, err := q.exec(ctx,
 			`UPDATE organizer_events SET ruleset = $1, decision = $2, updated_at = $3 WHERE id = $4 AND generation = $5`,
-			ruleset, string(decision), now.UnixMicro(), e.ID, e.Replays)
+			e.unsaved.ruleset, string(e.Decision), now.UnixMicro(), e.ID, e.Replays)
 		return err
 	})
 	if err != nil {
 		return fmt.Errorf("recording the decision of %s: %w", e.ID, err)
 	}
-	e.Decision = decision
+	e.unsaved = nil
 	return nil
 }
 
-// saveOutcome records an attempt: the status, results and error it left.
+// saveOutcome records an attempt: the status, results and error it left,
+// and its decision if that is not written yet.
 func (s store) saveOutcome(ctx context.Context, e *Event, now time.Time) error {
-	results, err := json.Marshal(e.Results)
-	if err != nil {
-		return err
-	}
-	err = s.writes.do(ctx, func(ctx context.Context, q querier) error {
-		return updateOutcome(ctx, q, e, results, now)
+	err := s.writes.do(ctx, func(ctx context.Context, q querier) error {
+		return updateOutcome(ctx, q, e, now)
 	})
 	if err != nil {
 		return fmt.Errorf("recording what became of %s: %w", e.ID, err)
 	}
+	e.unsaved = nil
 	return nil
 }
 
-// saveOutcomeIn records an attempt in the caller's transaction.
+// saveOutcomeIn records an attempt in the caller's transaction; the caller
+// clears e.unsaved once that has committed.
 func (s store) saveOutcomeIn(ctx context.Context, q querier, e *Event, now time.Time) error {
+	return updateOutcome(ctx, q, e, now)
+}
+
+func updateOutcome(ctx context.Context, q querier, e *Event, now time.Time) error {
 	results, err := json.Marshal(e.Results)
 	if err != nil {
 		return err
 	}
-	return updateOutcome(ctx, q, e, results, now)
-}
-
-func updateOutcome(ctx context.Context, q querier, e *Event, results []byte, now time.Time) error {
-	_, err := q.exec(ctx,
+	if e.unsaved != nil {
+		_, err = q.exec(ctx,
+			`UPDATE organizer_events SET status = $1, attempts = $2, results = $3, error = $4, updated_at = $5, ruleset = $6, decision = $7 WHERE id = $8 AND generation = $9`,
+			string(e.Status), e.Attempts, string(results), e.Error, now.UnixMicro(), e.unsaved.ruleset, string(e.Decision), e.ID, e.Replays)
+		return err
+	}
+	_, err = q.exec(ctx,
 		`UPDATE organizer_events SET status = $1, attempts = $2, results = $3, error = $4, updated_at = $5 WHERE id = $6 AND generation = $7`,
 		string(e.Status), e.Attempts, string(results), e.Error, now.UnixMicro(), e.ID, e.Replays)
 	return err
