@@ -33,7 +33,7 @@ type backend interface {
 	ping(ctx context.Context) error
 	close()
 	kind() string    // "sqlite" or "postgres"
-	committers() int // intake transactions that may run at once
+	committers() int // write transactions that may run at once
 }
 
 type enqueueFunc func(ctx context.Context, jobs []river.InsertManyParams) error

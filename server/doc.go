@@ -1,8 +1,8 @@
 // Package server is the running organizer service.
 //
 // A webhook is verified over its raw bytes, decoded, and stored with its
-// job in one transaction before it is answered (intake.go: group commit,
-// one transaction for the requests that arrive together). River runs the
+// job in one transaction before it is answered (writer.go: group commit,
+// one transaction for the writes that arrive together). River runs the
 // jobs on the same database, SQLite by default or PostgreSQL shared by
 // several replicas (backend.go: one code path, two drivers). Each event is
 // enriched from its platform, evaluated with the ruleset in force

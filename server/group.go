@@ -8,8 +8,8 @@ import (
 
 // grouper hands the items that arrive together to one commit call: what
 // queued up while the previous commit ran, plus what arrives within the
-// window, up to max. The intake groups webhooks with it, the pipeline its
-// writes; each item's submitter waits for its own answer.
+// window, up to max. The writer groups webhooks and the pipeline's writes
+// with it; each item's submitter waits for its own answer.
 type grouper[T any] struct {
 	in     chan T
 	window time.Duration

@@ -28,7 +28,7 @@ type Service struct {
 
 	backend backend
 	store   store
-	intake  *intake
+	writer  *writer
 	rules   *rulewatch.Source
 	metrics *metrics
 	handler http.Handler
@@ -70,9 +70,9 @@ func New(ctx context.Context, cfg Config, registry *adapters.Registry, clients m
 	if err != nil {
 		return nil, err
 	}
-	s.store = store{b: s.backend, writes: newBatcher(s.backend, cfg.MaxBatch)}
-	s.intake = newIntake(s.store, cfg.CommitWindow.D(), cfg.MaxBatch, log,
+	s.writer = newWriter(s.backend, cfg.CommitWindow.D(), cfg.MaxBatch, log,
 		func(n int) { s.metrics.batch.Observe(float64(n)) })
+	s.store = store{b: s.backend, writes: s.writer}
 	s.rules = rulewatch.New(cfg.Rules, registry.CompileOptions()...)
 	s.rules.SetLogger(log.With("component", "rules"))
 	s.rules.OnLoad(s.metrics.observeReload)
@@ -153,19 +153,18 @@ func (s *Service) Start(ctx context.Context) error {
 	return nil
 }
 
-// Stop ends what Start started: the intake commits what it holds, the
-// workers finish their attempts (until ctx ends), the store closes. Call it
+// Stop ends what Start started: the workers finish their attempts (until
+// ctx ends), the writer commits what it holds, the store closes. Call it
 // after the HTTP server has stopped taking requests.
 func (s *Service) Stop(ctx context.Context) error {
 	s.stopOnce.Do(func() {
-		s.intake.close()
 		if s.stopWatch != nil {
 			s.stopWatch()
 		}
 		if err := s.backend.stop(ctx); err != nil {
 			s.stopErr = fmt.Errorf("stopping the workers: %w", err)
 		}
-		s.store.writes.close()
+		s.writer.close()
 		s.backend.close()
 	})
 	return s.stopErr
@@ -174,8 +173,7 @@ func (s *Service) Stop(ctx context.Context) error {
 // Close releases a service that was never started.
 func (s *Service) Close() {
 	s.stopOnce.Do(func() {
-		s.intake.close()
-		s.store.writes.close()
+		s.writer.close()
 		s.backend.close()
 	})
 }

@@ -70,15 +70,15 @@ type newEvent struct {
 }
 
 // store reads and writes organizer_events. The pipeline's writes go
-// through the batcher, its reads through the reading pool.
+// through the writer, its reads through the reading pool.
 type store struct {
 	b      backend
-	writes *batcher
+	writes *writer
 }
 
 // insertEvents inserts the events that are not stored yet, in one
 // statement, and reports which were new.
-func (s store) insertEvents(ctx context.Context, q querier, evs []*newEvent) (map[string]bool, error) {
+func insertEvents(ctx context.Context, q querier, evs []*newEvent) (map[string]bool, error) {
 	var sb strings.Builder
 	sb.WriteString(`INSERT INTO organizer_events (id, provider, type, content_id, received_at, payload, status, updated_at) VALUES `)
 	args := make([]any, 0, len(evs)*8)

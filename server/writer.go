@@ -1,0 +1,195 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/riverqueue/river"
+)
+
+// errStopping answers webhooks that arrive while the service shuts down.
+var errStopping = errors.New("the service is shutting down")
+
+// writer is the one way into the store for the intake's webhooks and the
+// pipeline's small writes (a decision, an outcome): it commits what
+// arrives together in one transaction (group commit). What queued up while
+// the previous commit ran, plus what arrives within the commit window,
+// shares the next one. On SQLite every commit is an fsync on the one
+// writing connection; one commit for many requests, and one for webhooks
+// and pipeline writes alike, is what lifts durable intake far above one
+// commit per request. Each submitter waits for the commit that holds its
+// write, so a webhook's 2xx always means the event is durable.
+type writer struct {
+	b       backend
+	log     *slog.Logger
+	observe func(webhooks int) // the webhooks of each commit, for the metrics
+	groups  *grouper[*op]
+}
+
+// op is one write waiting for its commit: a webhook, or a pipeline write.
+type op struct {
+	ev   *newEvent
+	fn   func(ctx context.Context, q querier) error
+	ctx  context.Context
+	done chan opResult
+}
+
+type opResult struct {
+	duplicate bool // a webhook already stored: a redelivery
+	err       error
+}
+
+func newWriter(b backend, window time.Duration, maxBatch int, log *slog.Logger, observe func(int)) *writer {
+	w := &writer{b: b, log: log, observe: observe}
+	w.groups = newGrouper(b.committers(), maxBatch, window, w.commit)
+	return w
+}
+
+// submit stores one webhook with its job and waits for the commit.
+func (w *writer) submit(ctx context.Context, ev *newEvent) (duplicate bool, err error) {
+	r := w.wait(ctx, &op{ev: ev, ctx: ctx})
+	return r.duplicate, r.err
+}
+
+// do runs fn in a transaction shared with other writes and returns once
+// that transaction has committed (or fn's own error).
+func (w *writer) do(ctx context.Context, fn func(ctx context.Context, q querier) error) error {
+	return w.wait(ctx, &op{fn: fn, ctx: ctx}).err
+}
+
+func (w *writer) wait(ctx context.Context, o *op) opResult {
+	o.done = make(chan opResult, 1)
+	if err := w.groups.submit(ctx, o); err != nil {
+		return opResult{err: err}
+	}
+	// Once handed over, the submitter waits for the commit whatever happens
+	// to its context: a webhook's answer must say what the store holds.
+	return <-o.done
+}
+
+// close commits what was handed over and stops.
+func (w *writer) close() { w.groups.close() }
+
+// commit runs a group in one transaction. If that fails, the webhooks are
+// committed apart from the pipeline's writes and each of those alone, so
+// that one bad write fails nothing else.
+func (w *writer) commit(group []*op) {
+	var hooks, writes []*op
+	for _, o := range group {
+		if o.ev != nil {
+			hooks = append(hooks, o)
+		} else {
+			writes = append(writes, o)
+		}
+	}
+	if w.observe != nil && len(hooks) > 0 {
+		w.observe(len(hooks))
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	var fresh map[string]bool
+	err := w.b.inTx(ctx, func(q querier, enqueue enqueueFunc) error {
+		var err error
+		if fresh, err = storeWebhooks(ctx, q, enqueue, hooks); err != nil {
+			return err
+		}
+		return runWrites(q, writes)
+	})
+	if err == nil {
+		answerWebhooks(hooks, fresh, nil)
+		answerWrites(writes, nil)
+		return
+	}
+	if len(group) == 1 {
+		w.answer(hooks, writes, err)
+		return
+	}
+	if len(hooks) > 0 {
+		err := w.b.inTx(ctx, func(q querier, enqueue enqueueFunc) error {
+			var err error
+			fresh, err = storeWebhooks(ctx, q, enqueue, hooks)
+			return err
+		})
+		if err != nil {
+			w.answer(hooks, nil, err)
+		} else {
+			answerWebhooks(hooks, fresh, nil)
+		}
+	}
+	for _, o := range writes {
+		o.done <- opResult{err: w.b.inTx(ctx, func(q querier, _ enqueueFunc) error { return o.fn(o.ctx, q) })}
+	}
+}
+
+// answer answers the submitters of a failed commit.
+func (w *writer) answer(hooks, writes []*op, err error) {
+	if len(hooks) > 0 {
+		err := fmt.Errorf("storing webhooks: %w", err)
+		w.log.Error("a commit of webhooks failed; they were answered 503 and will be redelivered", "events", len(hooks), "error", err)
+		answerWebhooks(hooks, nil, err)
+	}
+	answerWrites(writes, err)
+}
+
+// storeWebhooks inserts the group's new events, and one job for those to
+// process: the batch job, which makes their first attempts.
+func storeWebhooks(ctx context.Context, q querier, enqueue enqueueFunc, hooks []*op) (map[string]bool, error) {
+	if len(hooks) == 0 {
+		return nil, nil
+	}
+	evs := make([]*newEvent, 0, len(hooks))
+	seen := make(map[string]bool, len(hooks))
+	for _, o := range hooks {
+		if !seen[o.ev.id] {
+			seen[o.ev.id] = true
+			evs = append(evs, o.ev)
+		}
+	}
+	fresh, err := insertEvents(ctx, q, evs)
+	if err != nil {
+		return nil, err
+	}
+	var ids []string
+	for _, e := range evs {
+		if fresh[e.id] && e.status == Queued {
+			ids = append(ids, e.id)
+		}
+	}
+	if len(ids) == 0 {
+		return fresh, nil
+	}
+	return fresh, enqueue(ctx, []river.InsertManyParams{{Args: batchArgs{EventIDs: ids}}})
+}
+
+func runWrites(q querier, writes []*op) error {
+	for _, o := range writes {
+		if err := o.fn(o.ctx, q); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// answerWebhooks tells each request whether it stored its event: the
+// first request of an id in the group is the one that stored it.
+func answerWebhooks(hooks []*op, fresh map[string]bool, err error) {
+	answered := make(map[string]bool, len(hooks))
+	for _, o := range hooks {
+		if err != nil {
+			o.done <- opResult{err: err}
+			continue
+		}
+		dup := !fresh[o.ev.id] || answered[o.ev.id]
+		answered[o.ev.id] = true
+		o.done <- opResult{duplicate: dup}
+	}
+}
+
+func answerWrites(writes []*op, err error) {
+	for _, o := range writes {
+		o.done <- opResult{err: err}
+	}
+}
