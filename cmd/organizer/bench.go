@@ -96,11 +96,11 @@ func benchIntakeCommand() *cobra.Command {
 				}
 				fmt.Fprintf(out, "  %s\n", ref)
 			}
-			dur, err := benchDurable(ctx, opts, *store)
+			dur, backlog, err := benchDurable(ctx, opts, *store)
 			if err != nil {
 				return failure{err}
 			}
-			fmt.Fprintf(out, "  %s\n", dur)
+			fmt.Fprintf(out, "  %s\n    %s\n", dur, backlog)
 			if ref.PerSecond > 0 {
 				fmt.Fprintf(out, "  ratio durable/reference: %.2f\n", dur.PerSecond/ref.PerSecond)
 			}
@@ -125,23 +125,32 @@ func benchReference(ctx context.Context, opts loadgen.Options) (loadgen.Report, 
 
 // benchDurable loads the service on a new SQLite store (or the given
 // PostgreSQL), record-only, its workers deciding as the webhooks arrive.
-func benchDurable(ctx context.Context, opts loadgen.Options, store string) (loadgen.Report, error) {
+// backlog says how far the workers were behind when the load stopped.
+func benchDurable(ctx context.Context, opts loadgen.Options, store string) (r loadgen.Report, backlog string, err error) {
 	svc, dir, err := benchService(ctx, nil, server.Defaults().Workers, store)
 	if err != nil {
-		return loadgen.Report{}, err
+		return r, "", err
 	}
 	defer os.RemoveAll(dir)
 	url, stop, err := serveService(ctx, svc)
 	if err != nil {
-		return loadgen.Report{}, err
+		return r, "", err
 	}
 	defer stop()
-	r, err := loadgen.Run(ctx, loadgen.Target{URL: url, Provider: vaultstream.Name, Secret: benchSecret}, opts)
+	r, err = loadgen.Run(ctx, loadgen.Target{URL: url, Provider: vaultstream.Name, Secret: benchSecret}, opts)
 	r.Name = "durable (SQLite)   "
 	if store != "" {
 		r.Name = "durable (PostgreSQL)"
 	}
-	return r, err
+	if err != nil {
+		return r, "", err
+	}
+	st, err := svc.Stats(ctx)
+	if err != nil {
+		return r, "", err
+	}
+	waiting := st.Events[server.Queued] + st.Events[server.Retrying]
+	return r, fmt.Sprintf("when the load stopped, %d events were waiting for a worker", waiting), nil
 }
 
 func benchApplyCommand() *cobra.Command {
