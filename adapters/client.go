@@ -22,6 +22,19 @@ type Client interface {
 	Apply(ctx context.Context, contentID string, actions []Action) []Result
 }
 
+// StateReader is a Client that can apply actions to the state it read for
+// enrichment, so that an attempt reads the item once rather than twice
+// (Fetch, then Apply's own read). ReadState is Fetch that also returns the
+// state; ApplyState is Apply from that state, which must be fresh: read in
+// the same attempt, just before. A State is used once.
+type StateReader interface {
+	ReadState(ctx context.Context, contentID string) (engine.Content, State, error)
+	ApplyState(ctx context.Context, st State, actions []Action) []Result
+}
+
+// State is what a StateReader read of an item, as only it understands.
+type State any
+
 // ActionKind names what an action does.
 type ActionKind string
 

@@ -285,13 +285,24 @@ func (s *Service) attempt(ctx context.Context, e *Event) error {
 			return err
 		}
 	}
-	results := client.Apply(ctx, e.ContentID, actions)
+	results := apply(ctx, client, e, actions)
 	s.merge(e, results)
 	if err := applyError(results); err != nil {
 		return err
 	}
 	e.Status, e.Error = Applied, ""
 	return s.finish(ctx, e)
+}
+
+// apply applies the actions, from the state the enrichment read in this
+// attempt when the client can (one read of the item, not two).
+func apply(ctx context.Context, client adapters.Client, e *Event, actions []adapters.Action) []adapters.Result {
+	state := e.state
+	e.state = nil // a state serves one apply
+	if sr, ok := client.(adapters.StateReader); ok && state != nil {
+		return sr.ApplyState(ctx, state, actions)
+	}
+	return client.Apply(ctx, e.ContentID, actions)
 }
 
 // decide evaluates the event once per generation; a retry applies the
@@ -317,7 +328,7 @@ func (s *Service) decide(ctx context.Context, e *Event, client adapters.Client) 
 	}
 	ev.ReceivedAt = e.ReceivedAt
 	if client != nil && ev.Content.ID != "" {
-		if err := enrich(ctx, client, &ev); err != nil {
+		if e.state, err = enrich(ctx, client, &ev); err != nil {
 			return engine.Plan{}, err
 		}
 	}
@@ -335,9 +346,18 @@ var errNoRuleset = errors.New("no valid ruleset is loaded yet; the event waits f
 
 // enrich replaces the webhook's view of the item with the platform's: the
 // current title and metadata. An item the platform no longer has keeps
-// what the webhook said, so that rules for deletions still run.
-func enrich(ctx context.Context, client adapters.Client, ev *engine.Event) error {
-	content, err := client.Fetch(ctx, ev.Content.ID)
+// what the webhook said, so that rules for deletions still run. A client
+// that can apply from what it read returns that state, for this attempt's
+// apply.
+func enrich(ctx context.Context, client adapters.Client, ev *engine.Event) (adapters.State, error) {
+	var content engine.Content
+	var state adapters.State
+	var err error
+	if sr, ok := client.(adapters.StateReader); ok {
+		content, state, err = sr.ReadState(ctx, ev.Content.ID)
+	} else {
+		content, err = client.Fetch(ctx, ev.Content.ID)
+	}
 	var ce *adapters.CallError
 	switch {
 	case err == nil:
@@ -346,11 +366,11 @@ func enrich(ctx context.Context, client adapters.Client, ev *engine.Event) error
 			content.Title = ev.Content.Title
 		}
 		ev.Content = content
-		return nil
+		return state, nil
 	case errors.As(err, &ce) && ce.Status == 404:
-		return nil
+		return nil, nil
 	default:
-		return fmt.Errorf("fetching %s: %w", ev.Content.ID, err)
+		return nil, fmt.Errorf("fetching %s: %w", ev.Content.ID, err)
 	}
 }
 

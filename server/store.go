@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/riverqueue/river"
+
+	"github.com/organizer-dev/organizer/adapters"
 )
 
 // Status is where an event is in the pipeline.
@@ -46,6 +48,7 @@ type Event struct {
 
 	seq     int64
 	unsaved *decisionRecord // a decision made in this attempt, not yet written
+	state   adapters.State  // the item as this attempt's enrichment read it
 }
 
 // decisionRecord is what the store keeps of a decision besides its body.

@@ -108,6 +108,13 @@ func TestWebhookDecidedAppliedOnceAndRedeliveryIsNoop(t *testing.T) {
 	c, _ := h.sim.Content("c_42")
 	require.Equal(t, []string{"training"}, c.Tags)
 	writes := h.sim.Writes()
+	var reads int
+	for _, r := range h.sim.Requests() {
+		if r.String() == "GET /content/c_42" {
+			reads++
+		}
+	}
+	require.Equal(t, 1, reads, "the item is read once, for the rules and for the writes: %v", h.sim.Requests())
 
 	status, again := h.send(body)
 	require.Equal(t, http.StatusOK, status)

@@ -110,6 +110,49 @@ func Exercise(t *testing.T, setup func(t *testing.T) Harness) {
 		}
 	})
 
+	t.Run("apply from the state read for enrichment: the same writes, one read fewer", func(t *testing.T) {
+		h := setup(t)
+		if _, ok := h.Client.(adapters.StateReader); !ok {
+			t.Skip("the client reads the item again to apply")
+		}
+		actions := supported(allKinds(h.Folder), h.Supported)
+		_, err := h.Client.Fetch(ctx, h.ContentID) // as the other side does: caches warm alike
+		require.NoError(t, err)
+		own := h.Client.Apply(ctx, h.ContentID, actions)
+
+		h = setup(t)
+		sr := h.Client.(adapters.StateReader)
+		fetched, err := h.Client.Fetch(ctx, h.ContentID)
+		require.NoError(t, err)
+		content, st, err := sr.ReadState(ctx, h.ContentID)
+		require.NoError(t, err)
+		require.Equal(t, fetched, content, "ReadState reads what Fetch reads")
+		shared := sr.ApplyState(ctx, st, actions)
+		require.Len(t, shared, len(actions))
+		calls := func(rs []adapters.Result) (n int) {
+			for _, r := range rs {
+				n += r.Calls
+			}
+			return n
+		}
+		for i := range actions {
+			require.Equal(t, own[i].Outcome, shared[i].Outcome, "action %d: %v", i, shared[i].Err)
+			require.Equal(t, own[i].Writes, shared[i].Writes, "action %d", i)
+		}
+		require.Equal(t, calls(own)-1, calls(shared), "ApplyState reads the item no more")
+		before := h.Writes()
+		for i, r := range h.Client.Apply(ctx, h.ContentID, actions) {
+			require.Equal(t, adapters.Unchanged, r.Outcome, "apply after ApplyState, action %d: %v", i, r.Err)
+		}
+		require.Equal(t, before, h.Writes())
+
+		_, _, err = sr.ReadState(ctx, h.MissingID)
+		requireKind(t, err, adapters.Permanent)
+		for _, r := range sr.ApplyState(ctx, "not a state", actions) {
+			require.Equal(t, adapters.Failed, r.Outcome, "%s", r.Action)
+		}
+	})
+
 	t.Run("a cancelled context fails, and not permanently", func(t *testing.T) {
 		h := setup(t)
 		cancelled, cancel := context.WithCancel(ctx)

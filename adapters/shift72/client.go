@@ -147,11 +147,41 @@ func stringList(v any) []string {
 // counts towards that action. Every other action is Unsupported and makes no
 // call.
 func (c *Client) Apply(ctx context.Context, contentID string, actions []adapters.Action) []adapters.Result {
+	return c.apply(ctx, contentID, false, actions)
+}
+
+// ReadState implements adapters.StateReader: Fetch, and the item as read,
+// which ApplyState takes as the check Apply makes before filing it.
+func (c *Client) ReadState(ctx context.Context, contentID string) (engine.Content, adapters.State, error) {
+	content, err := c.Fetch(ctx, contentID)
+	if err != nil {
+		return engine.Content{}, nil, err
+	}
+	return content, readItem{slug: contentID}, nil
+}
+
+// ApplyState implements adapters.StateReader: Apply to the item ReadState
+// has just read, without reading it again.
+func (c *Client) ApplyState(ctx context.Context, state adapters.State, actions []adapters.Action) []adapters.Result {
+	item, ok := state.(readItem)
+	if !ok {
+		err := fmt.Errorf("shift72: ApplyState needs the state of ReadState, not %T", state)
+		results := make([]adapters.Result, len(actions))
+		for i, a := range actions {
+			results[i] = adapters.Result{Action: a, Outcome: adapters.Failed, Err: err}
+		}
+		return results
+	}
+	return c.apply(ctx, item.slug, true, actions)
+}
+
+// readItem is the state ReadState returns: the item exists.
+type readItem struct{ slug string }
+
+// apply performs the actions; checked says the item is known to exist.
+func (c *Client) apply(ctx context.Context, contentID string, checked bool, actions []adapters.Action) []adapters.Result {
 	results := make([]adapters.Result, 0, len(actions))
-	var (
-		checked bool
-		itemErr error
-	)
+	var itemErr error
 	for _, a := range actions {
 		r := adapters.Result{Action: a}
 		switch a.Kind {

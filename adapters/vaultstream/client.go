@@ -7,8 +7,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -84,10 +86,17 @@ func (c *contentJSON) folderID() string {
 // Fetch implements adapters.Client: GET /content/{id}, with the folder's
 // name looked up by its id (GET /folders when the id is not cached).
 func (c *Client) Fetch(ctx context.Context, contentID string) (engine.Content, error) {
+	content, _, err := c.ReadState(ctx, contentID)
+	return content, err
+}
+
+// ReadState implements adapters.StateReader: Fetch, and the item as read,
+// for ApplyState.
+func (c *Client) ReadState(ctx context.Context, contentID string) (engine.Content, adapters.State, error) {
 	var t tally
 	cur, err := c.getContent(ctx, contentID, &t)
 	if err != nil {
-		return engine.Content{}, err
+		return engine.Content{}, nil, err
 	}
 	out := engine.Content{ID: cur.ID, Title: cur.Title, Metadata: cur.Metadata, Tags: cur.Tags,
 		Visibility: cur.Visibility}
@@ -99,10 +108,13 @@ func (c *Client) Fetch(ctx context.Context, contentID string) (engine.Content, e
 	}
 	if id := cur.folderID(); id != "" {
 		if out.Folder, err = c.folderName(ctx, id, &t); err != nil {
-			return engine.Content{}, err
+			return engine.Content{}, nil, err
 		}
 	}
-	return out, nil
+	// The content goes to the rules, the state to ApplyState, which updates
+	// it as it writes: they share nothing.
+	out.Metadata, out.Tags = maps.Clone(out.Metadata), slices.Clone(out.Tags)
+	return out, &applying{id: contentID, cur: cur}, nil
 }
 
 func (c *Client) getContent(ctx context.Context, contentID string, t *tally) (*contentJSON, error) {
