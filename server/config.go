@@ -37,8 +37,8 @@ type Config struct {
 	JobTimeout   Duration `yaml:"job_timeout"`   // one attempt at one event
 	RescueAfter  Duration `yaml:"rescue_after"`  // a crashed attempt is retried after this
 	OrderWait    Duration `yaml:"order_wait"`    // recheck delay while an earlier event of the item is pending
-	CommitWindow Duration `yaml:"commit_window"` // intake waits this long to commit requests together
-	MaxBatch     int      `yaml:"max_batch"`     // most webhooks committed in one transaction
+	CommitWindow Duration `yaml:"commit_window"` // the writer waits this long to commit writes together
+	MaxBatch     int      `yaml:"max_batch"`     // most writes (webhooks and pipeline writes) in one transaction
 
 	// Providers' API base URLs; the tokens come from the environment.
 	// A provider with no URL and token runs record-only.

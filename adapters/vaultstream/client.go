@@ -15,6 +15,8 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/sync/singleflight"
+
 	"github.com/organizer-dev/organizer/adapters"
 	"github.com/organizer-dev/organizer/engine"
 )
@@ -39,6 +41,11 @@ type Client struct {
 	token string
 	hc    *http.Client
 	now   func() time.Time
+
+	// lookups shares a folder or team lookup between the events that need
+	// it at once: a burst of events for a new folder makes one GET and one
+	// POST /folders, not one each (and a 409 for all but one).
+	lookups singleflight.Group
 
 	mu      sync.Mutex        // guards what follows
 	folders map[string]string // folder name → id

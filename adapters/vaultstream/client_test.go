@@ -557,6 +557,14 @@ func TestConcurrentApply(t *testing.T) {
 	wg.Wait()
 	folders := s.Folders()
 	require.Len(t, folders, 1, "one Training folder, however many raced to create it")
+	lookups := map[string]int{}
+	for _, r := range s.Requests() {
+		if r.Path == "/folders" || r.Path == "/teams" {
+			lookups[r.String()]++
+		}
+	}
+	require.Equal(t, map[string]int{"GET /folders": 1, "POST /folders": 1, "GET /teams": 1}, lookups,
+		"applies racing for a folder and a team look each up once")
 	for i, id := range ids {
 		for _, r := range results[i] {
 			require.Equal(t, adapters.Applied, r.Outcome, "%s %s: %v", id, r.Action, r.Err)

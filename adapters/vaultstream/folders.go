@@ -31,6 +31,18 @@ func (c *Client) folderID(ctx context.Context, name string, t *tally) (string, e
 	if ok {
 		return id, nil
 	}
+	return c.lookup("folder name\x00"+name, func() (string, error) { return c.findOrCreateFolder(ctx, name, t) })
+}
+
+// lookup runs find once for all who ask for key at the same time. The
+// calls it makes are counted in the tally of the one that ran it.
+func (c *Client) lookup(key string, find func() (string, error)) (string, error) {
+	v, err, _ := c.lookups.Do(key, func() (any, error) { return find() })
+	id, _ := v.(string)
+	return id, err
+}
+
+func (c *Client) findOrCreateFolder(ctx context.Context, name string, t *tally) (string, error) {
 	var list itemsJSON
 	if _, err := c.call(ctx, t, http.MethodGet, "/folders", url.Values{"name": {name}}, nil, &list); err != nil {
 		return "", err
@@ -68,6 +80,12 @@ func (c *Client) folderName(ctx context.Context, id string, t *tally) (string, e
 	if ok {
 		return name, nil
 	}
+	return c.lookup("folder id\x00"+id, func() (string, error) { return c.listFolders(ctx, id, t) })
+}
+
+func (c *Client) listFolders(ctx context.Context, id string, t *tally) (string, error) {
+	var name string
+	var ok bool
 	var list itemsJSON
 	if _, err := c.call(ctx, t, http.MethodGet, "/folders", nil, nil, &list); err != nil {
 		return "", err
@@ -135,6 +153,10 @@ func (c *Client) teamID(ctx context.Context, name string, t *tally) (string, err
 	if ok {
 		return id, nil
 	}
+	return c.lookup("team name\x00"+name, func() (string, error) { return c.findTeam(ctx, name, t) })
+}
+
+func (c *Client) findTeam(ctx context.Context, name string, t *tally) (string, error) {
 	var list itemsJSON
 	if _, err := c.call(ctx, t, http.MethodGet, "/teams", url.Values{"name": {name}}, nil, &list); err != nil {
 		return "", err
