@@ -7,6 +7,8 @@ import (
 	"slices"
 	"sync"
 	"time"
+
+	"github.com/organizer-dev/organizer/adapters/internal/simhttp"
 )
 
 // maxBody is the most of a request body the simulator reads.
@@ -81,7 +83,7 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 		}
 		s.log.mu.Unlock()
 
-		sw := &statusWriter{ResponseWriter: w}
+		sw := &simhttp.StatusWriter{ResponseWriter: w}
 		switch {
 		case err != nil:
 			writeError(sw, http.StatusBadRequest, "the request body could not be read")
@@ -93,27 +95,7 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 		}
 
 		s.log.mu.Lock()
-		rec.Status = sw.status
+		rec.Status = sw.Status
 		s.log.mu.Unlock()
 	})
-}
-
-// statusWriter remembers the status written.
-type statusWriter struct {
-	http.ResponseWriter
-	status int
-}
-
-func (w *statusWriter) WriteHeader(status int) {
-	if w.status == 0 {
-		w.status = status
-	}
-	w.ResponseWriter.WriteHeader(status)
-}
-
-func (w *statusWriter) Write(b []byte) (int, error) {
-	if w.status == 0 {
-		w.status = http.StatusOK
-	}
-	return w.ResponseWriter.Write(b)
 }

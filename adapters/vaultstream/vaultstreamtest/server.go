@@ -9,6 +9,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/organizer-dev/organizer/adapters/internal/simhttp"
 )
 
 // DefaultToken is the bearer token the simulator accepts unless WithToken
@@ -95,8 +97,8 @@ func (s *Server) Close() {
 func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
 	entry := s.record(r, body)
-	sw := &statusWriter{ResponseWriter: w}
-	defer func() { s.finish(entry, sw.status) }()
+	sw := &simhttp.StatusWriter{ResponseWriter: w}
+	defer func() { s.finish(entry, sw.Status) }()
 	switch {
 	case err != nil:
 		writeError(sw, invalid("the body could not be read: %v", err))
