@@ -174,7 +174,7 @@ func (s *Service) firstAttempts(ctx context.Context, group []*Event, waiting boo
 		if err := s.firstAttempt(ctx, e, deadline); err != nil {
 			return err
 		}
-		waiting = e.ContentID != "" && !e.Status.terminal()
+		waiting = !e.Status.terminal()
 	}
 	return nil
 }
@@ -245,14 +245,12 @@ func (s *Service) process(ctx context.Context, args processArgs, attempt, maxAtt
 	if e == nil || e.Replays != args.Generation || e.Status.terminal() {
 		return nil // replayed since, or already done: this job is stale
 	}
-	if e.ContentID != "" {
-		earlier, err := s.store.pendingBefore(ctx, e)
-		if err != nil {
-			return err
-		}
-		if earlier {
-			return river.JobSnooze(s.cfg.OrderWait.D())
-		}
+	waiting, err := s.store.waitingItems(ctx, []*Event{e})
+	if err != nil {
+		return err
+	}
+	if waiting[0] {
+		return river.JobSnooze(s.cfg.OrderWait.D())
 	}
 	e.Attempts = args.Prior + attempt
 	if err := s.attempt(ctx, e); err != nil {

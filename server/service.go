@@ -27,8 +27,7 @@ type Service struct {
 	log      *slog.Logger
 
 	backend backend
-	store   store
-	writer  *writer
+	store   store // its writer takes the webhooks too
 	rules   *rulewatch.Source
 	metrics *metrics
 	handler http.Handler
@@ -70,9 +69,8 @@ func New(ctx context.Context, cfg Config, registry *adapters.Registry, clients m
 	if err != nil {
 		return nil, err
 	}
-	s.writer = newWriter(s.backend, cfg.CommitWindow.D(), cfg.MaxBatch, log,
-		func(n int) { s.metrics.batch.Observe(float64(n)) })
-	s.store = store{b: s.backend, writes: s.writer}
+	s.store = store{b: s.backend, writes: newWriter(s.backend, cfg.CommitWindow.D(), cfg.MaxBatch, log,
+		func(n int) { s.metrics.batch.Observe(float64(n)) })}
 	s.rules = rulewatch.New(cfg.Rules, registry.CompileOptions()...)
 	s.rules.SetLogger(log.With("component", "rules"))
 	s.rules.OnLoad(s.metrics.observeReload)
@@ -164,7 +162,7 @@ func (s *Service) Stop(ctx context.Context) error {
 		if err := s.backend.stop(ctx); err != nil {
 			s.stopErr = fmt.Errorf("stopping the workers: %w", err)
 		}
-		s.writer.close()
+		s.store.writes.close()
 		s.backend.close()
 	})
 	return s.stopErr
@@ -173,7 +171,7 @@ func (s *Service) Stop(ctx context.Context) error {
 // Close releases a service that was never started.
 func (s *Service) Close() {
 	s.stopOnce.Do(func() {
-		s.writer.close()
+		s.store.writes.close()
 		s.backend.close()
 	})
 }

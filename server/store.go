@@ -240,22 +240,10 @@ func (s store) list(ctx context.Context, f eventFilter) ([]*Event, error) {
 	return out, r.Err()
 }
 
-// pendingBefore reports whether an earlier event of the same item is still
-// waiting to be applied: events of one item are applied in arrival order.
-func (s store) pendingBefore(ctx context.Context, e *Event) (bool, error) {
-	var one int
-	found, err := queryOne(ctx, s.b.reader(),
-		`SELECT 1 FROM organizer_events WHERE provider = $1 AND content_id = $2 AND seq < $3 AND status IN ('queued', 'retrying') LIMIT 1`,
-		[]any{e.Provider, e.ContentID, e.seq}, &one)
-	if err != nil {
-		return false, fmt.Errorf("checking earlier events of %s: %w", e.ContentID, err)
-	}
-	return found, nil
-}
-
-// waitingItems reports, for the first event of each item in a batch,
-// whether an earlier event of that item is still waiting to be applied,
-// in one query for the whole batch.
+// waitingItems reports, for the first event of each item in a batch (or
+// one event of a job of its own), whether an earlier event of that item is
+// still waiting to be applied, in one query: events of one item are
+// applied in arrival order. An event without a content id waits for none.
 func (s store) waitingItems(ctx context.Context, firsts []*Event) ([]bool, error) {
 	waiting := make([]bool, len(firsts))
 	var rowsSQL []string

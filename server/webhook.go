@@ -44,7 +44,7 @@ func (s *Service) webhook(c *gin.Context) {
 	if !slices.Contains(p.EventTypes(), ev.Type) {
 		status = Ignored // kept for the record; no rule is written for it
 	}
-	dup, err := s.writer.submit(c.Request.Context(), &newEvent{
+	dup, err := s.store.writes.submit(c.Request.Context(), &newEvent{
 		id: ev.ID, provider: name, typ: ev.Type, contentID: ev.Content.ID,
 		payload: body, receivedAt: start.UTC(), status: status,
 	})

@@ -98,40 +98,25 @@ func (w *writer) commit(group []*op) {
 		}
 		return runWrites(q, writes)
 	})
-	if err == nil {
-		answerWebhooks(hooks, fresh, nil)
-		answerWrites(writes, nil)
-		return
-	}
-	if len(group) == 1 {
-		w.answer(hooks, writes, err)
-		return
-	}
-	if len(hooks) > 0 {
-		err := w.b.inTx(ctx, func(q querier, enqueue enqueueFunc) error {
-			var err error
-			fresh, err = storeWebhooks(ctx, q, enqueue, hooks)
-			return err
-		})
-		if err != nil {
-			w.answer(hooks, nil, err)
-		} else {
-			answerWebhooks(hooks, fresh, nil)
+	if err != nil && len(group) > 1 {
+		// Apart, so that one bad write fails nothing else.
+		if len(hooks) > 0 {
+			err = w.b.inTx(ctx, func(q querier, enqueue enqueueFunc) error {
+				var err error
+				fresh, err = storeWebhooks(ctx, q, enqueue, hooks)
+				return err
+			})
 		}
+		w.answerWebhooks(hooks, fresh, err)
+		for _, o := range writes {
+			o.done <- opResult{err: w.b.inTx(ctx, func(q querier, _ enqueueFunc) error { return o.fn(o.ctx, q) })}
+		}
+		return
 	}
+	w.answerWebhooks(hooks, fresh, err)
 	for _, o := range writes {
-		o.done <- opResult{err: w.b.inTx(ctx, func(q querier, _ enqueueFunc) error { return o.fn(o.ctx, q) })}
+		o.done <- opResult{err: err}
 	}
-}
-
-// answer answers the submitters of a failed commit.
-func (w *writer) answer(hooks, writes []*op, err error) {
-	if len(hooks) > 0 {
-		err := fmt.Errorf("storing webhooks: %w", err)
-		w.log.Error("a commit of webhooks failed; they were answered 503 and will be redelivered", "events", len(hooks), "error", err)
-		answerWebhooks(hooks, nil, err)
-	}
-	answerWrites(writes, err)
 }
 
 // storeWebhooks inserts the group's new events, and one job for those to
@@ -174,8 +159,13 @@ func runWrites(q querier, writes []*op) error {
 }
 
 // answerWebhooks tells each request whether it stored its event: the
-// first request of an id in the group is the one that stored it.
-func answerWebhooks(hooks []*op, fresh map[string]bool, err error) {
+// first request of an id in the group is the one that stored it. If the
+// commit failed, each is answered with the error (and a 503).
+func (w *writer) answerWebhooks(hooks []*op, fresh map[string]bool, err error) {
+	if err != nil && len(hooks) > 0 {
+		err = fmt.Errorf("storing webhooks: %w", err)
+		w.log.Error("a commit of webhooks failed; they were answered 503 and will be redelivered", "events", len(hooks), "error", err)
+	}
 	answered := make(map[string]bool, len(hooks))
 	for _, o := range hooks {
 		if err != nil {
@@ -185,11 +175,5 @@ func answerWebhooks(hooks []*op, fresh map[string]bool, err error) {
 		dup := !fresh[o.ev.id] || answered[o.ev.id]
 		answered[o.ev.id] = true
 		o.done <- opResult{duplicate: dup}
-	}
-}
-
-func answerWrites(writes []*op, err error) {
-	for _, o := range writes {
-		o.done <- opResult{err: err}
 	}
 }

@@ -32,7 +32,7 @@ func TestWriterBadWriteFailsNothingElse(t *testing.T) {
 		}),
 		hook("w1"), // a redelivery within the group
 	}
-	h.svc.writer.commit(group)
+	h.svc.store.writes.commit(group)
 	results := make([]opResult, len(group))
 	for i, o := range group {
 		results[i] = <-o.done
