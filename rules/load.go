@@ -29,8 +29,11 @@ func IsTestFile(name string) bool {
 	return strings.HasSuffix(name, "_test.yaml") || strings.HasSuffix(name, "_test.yml")
 }
 
-func isYAML(name string) bool {
-	return strings.HasSuffix(name, ".yaml") || strings.HasSuffix(name, ".yml")
+// IsRuleFile reports whether Load reads a directory entry of this name: a
+// *.yaml or *.yml file whose name does not start with a dot (editors' swap
+// and backup files do).
+func IsRuleFile(name string) bool {
+	return (strings.HasSuffix(name, ".yaml") || strings.HasSuffix(name, ".yml")) && !strings.HasPrefix(name, ".")
 }
 
 // Load reads and validates the rule files and rule-test files at paths. A
@@ -90,7 +93,7 @@ func expand(path string) ([]string, error) {
 	}
 	var out []string
 	for _, e := range entries {
-		if !e.IsDir() && isYAML(e.Name()) && !strings.HasPrefix(e.Name(), ".") {
+		if !e.IsDir() && IsRuleFile(e.Name()) {
 			out = append(out, filepath.Join(path, e.Name()))
 		}
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/organizer-dev/organizer/engine"
 	"github.com/organizer-dev/organizer/rules"
+	"github.com/organizer-dev/organizer/server/rulewatch"
 )
 
 func checkCommand() *cobra.Command {
@@ -47,16 +48,7 @@ type checkResult struct {
 // load reads, validates and compiles the rules at paths, returning every
 // problem found.
 func load(paths []string) (*rules.Set, *engine.Ruleset, rules.ErrorList) {
-	set, errs := rules.Load(paths...)
-	if len(errs) > 0 {
-		// Compile anyway: expression errors are worth reporting with the rest.
-		_, more := engine.Compile(set, compileOptions()...)
-		errs = append(errs, more...)
-		errs.Sort()
-		return set, nil, errs
-	}
-	rs, errs := engine.Compile(set, compileOptions()...)
-	return set, rs, errs
+	return rulewatch.LoadPaths(paths, compileOptions()...)
 }
 
 func printCheck(w io.Writer, set *rules.Set, rs *engine.Ruleset, errs rules.ErrorList) {

@@ -45,3 +45,19 @@ func Compile(files map[string][]byte, opts ...engine.Option) (rs *engine.Ruleset
 	}
 	return rs, nil
 }
+
+// LoadPaths reads, validates and compiles the rule files at paths, as
+// `organizer check` and a Source do. When the files have problems it
+// compiles them anyway, since expression errors are worth reporting with
+// the rest. It returns the set read, and the ruleset or every problem.
+func LoadPaths(paths []string, opts ...engine.Option) (*rules.Set, *engine.Ruleset, rules.ErrorList) {
+	set, errs := rules.Load(paths...)
+	if len(errs) > 0 {
+		_, more := engine.Compile(set, opts...)
+		errs = append(errs, more...)
+		errs.Sort()
+		return set, nil, errs
+	}
+	rs, errs := engine.Compile(set, opts...)
+	return set, rs, errs
+}

@@ -1,8 +1,6 @@
 package rulewatch
 
 import (
-	"crypto/sha256"
-	"fmt"
 	"log/slog"
 	"path/filepath"
 	"slices"
@@ -38,9 +36,7 @@ type Source struct {
 
 	current atomic.Pointer[engine.Ruleset]
 
-	// loadMu serializes loads; it guards curKey.
-	loadMu sync.Mutex
-	curKey [sha256.Size]byte // contentKey of the files of the ruleset in force
+	loadMu sync.Mutex // serializes loads
 
 	// mu guards the configuration and the status.
 	mu       sync.Mutex
@@ -91,6 +87,7 @@ func New(path string, opts ...engine.Option) *Source {
 		opts:     slices.Clone(opts),
 		notify:   true,
 		now:      time.Now,
+		logger:   slog.Default(),
 		debounce: DefaultDebounce,
 		poll:     DefaultPollInterval,
 		status:   Status{Path: path, Errors: rules.ErrorList{}},
@@ -113,6 +110,9 @@ func (s *Source) SetClock(now func() time.Time) *Source {
 // slog.Default(). Each reload that changes the ruleset is logged at Info,
 // each failed one at Warn. It returns s, for chaining.
 func (s *Source) SetLogger(l *slog.Logger) *Source {
+	if l == nil {
+		l = slog.Default()
+	}
 	s.mu.Lock()
 	s.logger = l
 	s.mu.Unlock()
@@ -135,24 +135,23 @@ func (s *Source) OnLoad(fn func(ok, changed bool)) *Source {
 // before it reloads; d <= 0 means DefaultDebounce. It applies to the next
 // Watch. It returns s, for chaining.
 func (s *Source) SetDebounce(d time.Duration) *Source {
-	if d <= 0 {
-		d = DefaultDebounce
-	}
-	s.mu.Lock()
-	s.debounce = d
-	s.mu.Unlock()
-	return s
+	return s.setDuration(&s.debounce, d, DefaultDebounce)
 }
 
 // SetPollInterval sets how often Watch compares the files' fingerprint, in
 // case the file system lost an event; d <= 0 means DefaultPollInterval. It
 // applies to the next Watch. It returns s, for chaining.
 func (s *Source) SetPollInterval(d time.Duration) *Source {
+	return s.setDuration(&s.poll, d, DefaultPollInterval)
+}
+
+// setDuration sets *dst, under mu, to d, or to def if d <= 0.
+func (s *Source) setDuration(dst *time.Duration, d, def time.Duration) *Source {
 	if d <= 0 {
-		d = DefaultPollInterval
+		d = def
 	}
 	s.mu.Lock()
-	s.poll = d
+	*dst = d
 	s.mu.Unlock()
 	return s
 }
@@ -169,9 +168,6 @@ func (s *Source) Status() Status {
 	defer s.mu.Unlock()
 	st := s.status
 	st.Errors = slices.Clone(st.Errors)
-	if st.Errors == nil {
-		st.Errors = rules.ErrorList{}
-	}
 	return st
 }
 
@@ -187,9 +183,6 @@ func (s *Source) Load() (changed bool, err error) {
 	s.mu.Lock()
 	now, onLoad, logger := s.now, s.onLoad, s.logger
 	s.mu.Unlock()
-	if logger == nil {
-		logger = slog.Default()
-	}
 
 	// The fingerprint is taken before the files are read: a change made
 	// while they are read changes the next fingerprint and is loaded then.
@@ -246,9 +239,8 @@ func (s *Source) Load() (changed bool, err error) {
 	return changed, errs.Err()
 }
 
-// build loads the files and compiles them, unless they are byte-for-byte
-// those of the ruleset in force, which it then returns. The caller holds
-// loadMu. It returns the ruleset or every problem, never both.
+// build loads the files and compiles them. The caller holds loadMu. It
+// returns the ruleset or every problem, never both.
 func (s *Source) build() (rs *engine.Ruleset, errs rules.ErrorList) {
 	defer func() {
 		if r := recover(); r != nil {
@@ -256,39 +248,12 @@ func (s *Source) build() (rs *engine.Ruleset, errs rules.ErrorList) {
 			errs = rules.ErrorList{rules.Errorf(rules.Pos{File: s.path, Line: 1, Col: 1}, "internal error loading rules: %v", r)}
 		}
 	}()
-	set, errs := rules.Load(s.path)
-	if len(errs) > 0 {
-		// Compile anyway, as `organizer check` does: expression errors are
-		// worth reporting with the rest.
-		_, more := engine.Compile(set, s.opts...)
-		errs = append(errs, more...)
-		errs.Sort()
+	_, rs, errs = LoadPaths([]string{s.path}, s.opts...)
+	switch {
+	case len(errs) > 0:
 		return nil, errs
-	}
-	key := contentKey(set)
-	if cur := s.current.Load(); cur != nil && key == s.curKey {
-		return cur, nil
-	}
-	rs, errs = engine.Compile(set, s.opts...)
-	if len(errs) > 0 {
-		return nil, errs
-	}
-	if rs == nil {
+	case rs == nil:
 		return nil, rules.ErrorList{rules.Errorf(rules.Pos{File: s.path, Line: 1, Col: 1}, "internal error: compiling the rules gave no ruleset")}
 	}
-	s.curKey = key
 	return rs, nil
-}
-
-// contentKey identifies the rule files of a set by path and content: two
-// sets with the same key compile to the same ruleset.
-func contentKey(set *rules.Set) [sha256.Size]byte {
-	h := sha256.New()
-	for _, f := range set.Files {
-		fmt.Fprintf(h, "%s\x00%d\x00", f.Path, len(f.Source))
-		h.Write(f.Source)
-	}
-	var key [sha256.Size]byte
-	h.Sum(key[:0])
-	return key
 }

@@ -8,14 +8,14 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/fsnotify/fsnotify"
+
+	"github.com/organizer-dev/organizer/rules"
 )
 
 // Watch reloads the rules when they change, until ctx ends. It watches the
@@ -34,9 +34,6 @@ func (s *Source) Watch(ctx context.Context) error {
 	s.mu.Lock()
 	debounce, poll, logger := s.debounce, s.poll, s.logger
 	s.mu.Unlock()
-	if logger == nil {
-		logger = slog.Default()
-	}
 	maxWait := 10 * debounce // a burst that never pauses still reloads
 
 	var (
@@ -210,7 +207,7 @@ func fingerprint(path string) string {
 		}
 		for _, e := range entries {
 			name := e.Name()
-			if e.IsDir() || !isYAML(name) || strings.HasPrefix(name, ".") {
+			if e.IsDir() || !rules.IsRuleFile(name) {
 				continue
 			}
 			fi, err := os.Stat(filepath.Join(path, name))
@@ -226,9 +223,4 @@ func fingerprint(path string) string {
 
 func writeInfo(w io.Writer, name string, fi os.FileInfo) {
 	fmt.Fprintf(w, "%s\x00%d\x00%d\x00%v\n", name, fi.Size(), fi.ModTime().UnixNano(), fi.Mode())
-}
-
-// isYAML matches the file names rules.Load reads from a directory.
-func isYAML(name string) bool {
-	return strings.HasSuffix(name, ".yaml") || strings.HasSuffix(name, ".yml")
 }
