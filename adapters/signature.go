@@ -18,6 +18,18 @@ var (
 	ErrBadSignature       = errors.New("the signature does not match the body")
 )
 
+// IsSignatureError reports whether err is a webhook refused for its
+// signature (or for want of a secret to check it with): a 401, where any
+// other Decode error is a malformed body.
+func IsSignatureError(err error) bool {
+	for _, e := range []error{ErrNoSecret, ErrMissingSignature, ErrMalformedSignature, ErrBadSignature} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	return false
+}
+
 // HMACVerifier checks the HMAC-SHA256 signature a platform sends with each
 // webhook: VaultStream as `VaultStream-Signature: sha256=<hex>`, SHIFT72 as
 // `X-Shift-Signature: <hex>`. The MAC covers the raw body, so it must be

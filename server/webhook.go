@@ -1,7 +1,6 @@
 package server
 
 import (
-	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -33,7 +32,7 @@ func (s *Service) webhook(c *gin.Context) {
 	}
 	ev, err := p.Decode(c.Request.Header, body)
 	switch {
-	case isSignatureError(err):
+	case adapters.IsSignatureError(err):
 		s.refuse(c, name, start, http.StatusUnauthorized, "invalid_signature", err.Error())
 		return
 	case err != nil:
@@ -65,13 +64,4 @@ func (s *Service) webhook(c *gin.Context) {
 func (s *Service) refuse(c *gin.Context, provider string, start time.Time, status int, code, message string) {
 	apiError(c, status, code, message)
 	s.metrics.observeWebhook(provider, status, time.Since(start))
-}
-
-func isSignatureError(err error) bool {
-	for _, e := range []error{adapters.ErrNoSecret, adapters.ErrMissingSignature, adapters.ErrMalformedSignature, adapters.ErrBadSignature} {
-		if errors.Is(err, e) {
-			return true
-		}
-	}
-	return false
 }

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
 
@@ -65,12 +64,6 @@ func TestCheckReportsEveryMistakeOnce(t *testing.T) {
 		// The column was counted by hand above; check it against the file.
 		require.Equal(t, columnOf(t, file, w.line, w.token), p.col, "column of %q on line %d", w.token, w.line)
 	}
-	require.True(t, slices.IsSortedFunc(got, func(a, b problem) int {
-		if a.line != b.line {
-			return a.line - b.line
-		}
-		return a.col - b.col
-	}), "problems are not sorted by position:\n%s", r.stdout)
 }
 
 // TestCheckPositionsInsideStrings: a misspelled name inside a `when` or a

@@ -3,27 +3,26 @@ package main
 import (
 	"context"
 	"fmt"
-	"os"
+	"slices"
 	"strings"
 
 	"github.com/organizer-dev/organizer/adapters"
-	"github.com/organizer-dev/organizer/adapters/shift72"
-	"github.com/organizer-dev/organizer/adapters/vaultstream"
 	"github.com/organizer-dev/organizer/engine"
 )
 
 // apiClient returns the provider's API client from the environment
 // (ORGANIZER_<PROVIDER>_API_URL and _API_TOKEN), or an error saying what to set.
 func apiClient(provider string) (adapters.Client, error) {
-	prefix := "ORGANIZER_" + strings.ToUpper(provider) + "_API_"
-	url, token := os.Getenv(prefix+"URL"), os.Getenv(prefix+"TOKEN")
-	if url == "" || token == "" {
+	if !slices.Contains(providerNames, provider) {
+		return nil, fmt.Errorf("unknown provider %q (known: %s)", provider, strings.Join(providerNames, ", "))
+	}
+	p := envProviders()[provider]
+	if p.APIURL == "" || p.Token == "" {
+		prefix := "ORGANIZER_" + strings.ToUpper(provider) + "_API_"
 		return nil, fmt.Errorf("fetching from %s needs %sURL and %sTOKEN in the environment", provider, prefix, prefix)
 	}
-	if c, ok := newClient(provider, url, token); ok {
-		return c, nil
-	}
-	return nil, fmt.Errorf("unknown provider %q (known: %s, %s)", provider, vaultstream.Name, shift72.Name)
+	c, _ := newClient(provider, p.APIURL, p.Token)
+	return c, nil
 }
 
 // fetchEvent builds an event of the given type for an item as the platform

@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"os"
 	"path/filepath"
 	"testing"
 
@@ -41,17 +40,12 @@ func TestDryRunPayload(t *testing.T) {
 
 func TestDryRunBadPayloads(t *testing.T) {
 	dir := t.TempDir()
-	write := func(name, body string) string {
-		path := filepath.Join(dir, name)
-		require.NoError(t, os.WriteFile(path, []byte(body), 0o644))
-		return path
-	}
 	for name, c := range map[string]struct{ provider, body, want string }{
 		"malformed":        {"shift72", `{"eventType": `, "malformed webhook body"},
 		"no type":          {"vaultstream", `{"data": {}}`, `no "type"`},
 		"unknown provider": {"vimeo", `{}`, `unknown provider "vimeo"`},
 	} {
-		r := organizer(t, "dry-run", "--rules", examplesRules, "--provider", c.provider, "--payload", write(name+".json", c.body))
+		r := organizer(t, "dry-run", "--rules", examplesRules, "--provider", c.provider, "--payload", writeFile(t, dir, name+".json", c.body))
 		require.Equal(t, exitFailure, r.code, name)
 		require.Contains(t, r.stderr, c.want, name)
 		require.Empty(t, r.stdout, name)

@@ -2,23 +2,30 @@ package main
 
 import (
 	"os"
-	"strings"
 
 	"github.com/organizer-dev/organizer/adapters"
 	"github.com/organizer-dev/organizer/adapters/shift72"
 	"github.com/organizer-dev/organizer/adapters/vaultstream"
 	"github.com/organizer-dev/organizer/engine"
+	"github.com/organizer-dev/organizer/server"
 )
 
 // providerNames are the platforms organizer knows.
 var providerNames = []string{vaultstream.Name, shift72.Name}
 
+// envProviders are the platforms' settings from the environment, read as
+// serve reads them (server.Config.LoadEnv).
+func envProviders() map[string]server.ProviderConfig {
+	var c server.Config
+	c.LoadEnv(os.Getenv, providerNames...)
+	return c.Providers
+}
+
 // providers registers the platforms organizer knows, with their webhook
 // secrets from the environment (unset: every webhook is refused).
 func providers() *adapters.Registry {
-	return registry(func(name string) string {
-		return os.Getenv("ORGANIZER_" + strings.ToUpper(name) + "_WEBHOOK_SECRET")
-	})
+	env := envProviders()
+	return registry(func(name string) string { return env[name].Secret })
 }
 
 // registry registers the platforms with the webhook secret of each.

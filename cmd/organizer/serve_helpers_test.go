@@ -112,18 +112,13 @@ func procEnv(sim *vaultstreamtest.Server) []string {
 // writeRules writes procRules into a new directory and returns it.
 func writeRules(t *testing.T) string {
 	t.Helper()
-	dir := filepath.Join(t.TempDir(), "rules")
-	require.NoError(t, os.MkdirAll(dir, 0o755))
-	require.NoError(t, os.WriteFile(filepath.Join(dir, "media.yaml"), []byte(procRules), 0o644))
-	return dir
+	return filepath.Dir(writeFile(t, t.TempDir(), "rules/media.yaml", procRules))
 }
 
 // writeConfig writes a config file and returns its path.
 func writeConfig(t *testing.T, yaml string) string {
 	t.Helper()
-	path := filepath.Join(t.TempDir(), "organizer.yaml")
-	require.NoError(t, os.WriteFile(path, []byte(yaml), 0o644))
-	return path
+	return writeFile(t, t.TempDir(), "organizer.yaml", yaml)
 }
 
 // syncBuffer (simulate_test.go) holds a child's standard error.

@@ -100,10 +100,8 @@ func Reference(reg *adapters.Registry, bodyLimit int64) http.Handler {
 // decodeStatus maps a Decode error to its status and code: signature errors
 // are 401, everything else is a malformed body.
 func decodeStatus(err error) (int, string) {
-	for _, sig := range []error{adapters.ErrNoSecret, adapters.ErrMissingSignature, adapters.ErrMalformedSignature, adapters.ErrBadSignature} {
-		if errors.Is(err, sig) {
-			return http.StatusUnauthorized, CodeInvalidSignature
-		}
+	if adapters.IsSignatureError(err) {
+		return http.StatusUnauthorized, CodeInvalidSignature
 	}
 	return http.StatusBadRequest, CodeMalformedBody
 }
