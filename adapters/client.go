@@ -129,5 +129,15 @@ type Result struct {
 	Err     error // for Failed, and the reason for Unsupported
 }
 
+// FailedResults is a Failed result with err for each action: the answer of
+// an Apply that could not start, such as when the item cannot be read.
+func FailedResults(actions []Action, err error) []Result {
+	results := make([]Result, len(actions))
+	for i, a := range actions {
+		results[i] = Result{Action: a, Outcome: Failed, Err: err}
+	}
+	return results
+}
+
 // ErrUnsupported marks an action a platform cannot perform.
 var ErrUnsupported = errors.New("the platform cannot perform this action")

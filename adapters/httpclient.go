@@ -1,6 +1,7 @@
 package adapters
 
 import (
+	"io"
 	"net/http"
 	"time"
 )
@@ -45,4 +46,11 @@ func HTTPClient(opts ...ClientOption) *http.Client {
 		return &c
 	}
 	return cfg.httpClient
+}
+
+// DrainClose reads what is left of an answer's body (a little of it) and
+// closes it, so that the connection can be reused.
+func DrainClose(body io.ReadCloser) {
+	_, _ = io.Copy(io.Discard, io.LimitReader(body, 64<<10))
+	_ = body.Close()
 }

@@ -2,8 +2,11 @@ package shift72
 
 import (
 	"context"
+	"slices"
 	"sync"
 	"time"
+
+	"golang.org/x/sync/singleflight"
 
 	"github.com/organizer-dev/organizer/adapters"
 )
@@ -11,6 +14,8 @@ import (
 // bundleCache is a Client's bundle ids by normalised title, and a lock per
 // bundle id that all of the Client's Apply calls share.
 type bundleCache struct {
+	reads singleflight.Group // one read of the bundle list at a time
+
 	mu     sync.Mutex
 	titles map[string][]int      // nil until the list is first read
 	locks  map[int]chan struct{} // a one-slot semaphore per bundle id
@@ -41,12 +46,8 @@ func (bc *bundleCache) forget(id int) {
 	bc.mu.Lock()
 	defer bc.mu.Unlock()
 	for k, ids := range bc.titles {
-		kept := ids[:0:0]
-		for _, x := range ids {
-			if x != id {
-				kept = append(kept, x)
-			}
-		}
+		// A copy: lookup has handed ids out.
+		kept := slices.DeleteFunc(slices.Clone(ids), func(x int) bool { return x == id })
 		if len(kept) == 0 {
 			delete(bc.titles, k)
 		} else {

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -165,12 +166,7 @@ func (c *Client) ReadState(ctx context.Context, contentID string) (engine.Conten
 func (c *Client) ApplyState(ctx context.Context, state adapters.State, actions []adapters.Action) []adapters.Result {
 	item, ok := state.(readItem)
 	if !ok {
-		err := fmt.Errorf("shift72: ApplyState needs the state of ReadState, not %T", state)
-		results := make([]adapters.Result, len(actions))
-		for i, a := range actions {
-			results[i] = adapters.Result{Action: a, Outcome: adapters.Failed, Err: err}
-		}
-		return results
+		return adapters.FailedResults(actions, fmt.Errorf("shift72: ApplyState needs the state of ReadState, not %T", state))
 	}
 	return c.apply(ctx, item.slug, true, actions)
 }
@@ -273,13 +269,10 @@ func (c *Client) addToBundle(ctx context.Context, id int, slug string, r *adapte
 	if err := c.call(ctx, http.MethodGet, path, nil, &b); err != nil {
 		return "", err
 	}
-	for _, it := range b.Items {
-		if it == slug {
-			return adapters.Unchanged, nil
-		}
+	if slices.Contains(b.Items, slug) {
+		return adapters.Unchanged, nil
 	}
-	items := append(make([]string, 0, len(b.Items)+1), b.Items...)
-	items = append(items, slug)
+	items := append(b.Items, slug)
 	r.Calls++
 	r.Writes++
 	if err := c.call(ctx, http.MethodPut, path+"/items", items, nil); err != nil {
@@ -289,27 +282,34 @@ func (c *Client) addToBundle(ctx context.Context, id int, slug string, r *adapte
 }
 
 // resolveBundle returns the id of the bundle titled name: from the cache,
-// or else from the bundle list, read once.
+// or else from the bundle list, read once for all the calls that need it
+// at the same moment (counted with the one that read it).
 func (c *Client) resolveBundle(ctx context.Context, name string, r *adapters.Result) (int, error) {
 	key := normalizeTitle(name)
 	if ids, ok := c.bundles.lookup(key); ok {
 		return pickBundle(name, ids)
 	}
-	var list []struct {
-		ID    int    `json:"id"`
-		Title string `json:"title"`
-	}
-	r.Calls++
-	if err := c.call(ctx, http.MethodGet, "/services/meta/v1/bundles", nil, &list); err != nil {
+	v, err, _ := c.bundles.reads.Do("list", func() (any, error) {
+		var list []struct {
+			ID    int    `json:"id"`
+			Title string `json:"title"`
+		}
+		r.Calls++
+		if err := c.call(ctx, http.MethodGet, "/services/meta/v1/bundles", nil, &list); err != nil {
+			return nil, err
+		}
+		titles := make(map[string][]int, len(list))
+		for _, b := range list {
+			k := normalizeTitle(b.Title)
+			titles[k] = append(titles[k], b.ID)
+		}
+		c.bundles.replace(titles)
+		return titles, nil
+	})
+	if err != nil {
 		return 0, err
 	}
-	titles := make(map[string][]int, len(list))
-	for _, b := range list {
-		k := normalizeTitle(b.Title)
-		titles[k] = append(titles[k], b.ID)
-	}
-	c.bundles.replace(titles)
-	if ids := titles[key]; len(ids) > 0 {
+	if ids := v.(map[string][]int)[key]; len(ids) > 0 {
 		return pickBundle(name, ids)
 	}
 	return 0, permanent("SHIFT72 has no bundle titled %q, and its API has no way to create one: create it in the admin app", name)
@@ -352,11 +352,11 @@ func (c *Client) call(ctx context.Context, method, path string, body, out any) e
 	resp, err := c.http.Do(req)
 	if cerr := adapters.Classify(resp, err, c.now()); cerr != nil {
 		if resp != nil {
-			drainClose(resp.Body)
+			adapters.DrainClose(resp.Body)
 		}
 		return c.annotate(cerr, method, path)
 	}
-	defer drainClose(resp.Body)
+	defer adapters.DrainClose(resp.Body)
 	if out == nil {
 		return nil
 	}
@@ -415,13 +415,6 @@ func stripQuery(path string) string {
 		return path[:i]
 	}
 	return path
-}
-
-// drainClose reads a little of what is left of a body, so the connection
-// can be reused, and closes it.
-func drainClose(body io.ReadCloser) {
-	_, _ = io.Copy(io.Discard, io.LimitReader(body, 64<<10))
-	_ = body.Close()
 }
 
 // permanent is a Permanent *adapters.CallError that no HTTP status caused.

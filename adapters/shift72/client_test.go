@@ -84,6 +84,13 @@ func TestApplyConcurrentFolderActionsOnOneBundle(t *testing.T) {
 			require.Equal(t, "/film/104", b.Items[0])
 			require.ElementsMatch(t, []string{"/film/104", "/film/1", "/film/2"}, b.Items)
 			require.Len(t, s.Writes(), 2)
+			var lists int
+			for _, r := range s.Requests() {
+				if r.Method == http.MethodGet && r.Path == "/services/meta/v1/bundles" {
+					lists++
+				}
+			}
+			require.Equal(t, 1, lists, "the two applies read the bundle list once")
 		})
 	}
 }

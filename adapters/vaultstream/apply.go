@@ -36,51 +36,35 @@ type applying struct {
 // actions are still performed: they are independent. When the item cannot
 // be read, every action is Failed with that error.
 func (c *Client) Apply(ctx context.Context, contentID string, actions []adapters.Action) []adapters.Result {
-	results := resultsFor(actions)
 	if len(actions) == 0 {
-		return results
+		return []adapters.Result{}
 	}
 	var first tally
 	cur, err := c.getContent(ctx, contentID, &first)
 	if err != nil {
-		failAll(results, err)
+		results := adapters.FailedResults(actions, err)
 		results[0].Calls, results[0].Writes = first.calls, first.writes
 		return results
 	}
-	return c.applyFrom(ctx, &applying{id: contentID, cur: cur}, first, results)
+	return c.applyFrom(ctx, &applying{id: contentID, cur: cur}, first, actions)
 }
 
 // ApplyState implements adapters.StateReader: Apply from the item as
 // ReadState read it, without reading it again.
 func (c *Client) ApplyState(ctx context.Context, state adapters.State, actions []adapters.Action) []adapters.Result {
-	results := resultsFor(actions)
 	st, ok := state.(*applying)
 	if !ok || st.cur == nil {
-		failAll(results, fmt.Errorf("vaultstream: ApplyState needs the state of ReadState, not %T", state))
-		return results
+		return adapters.FailedResults(actions, fmt.Errorf("vaultstream: ApplyState needs the state of ReadState, not %T", state))
 	}
-	return c.applyFrom(ctx, st, tally{}, results)
+	return c.applyFrom(ctx, st, tally{}, actions)
 }
 
-func resultsFor(actions []adapters.Action) []adapters.Result {
+// applyFrom performs the actions on the item st holds; first is what
+// reading it cost, counted with the first action.
+func (c *Client) applyFrom(ctx context.Context, st *applying, first tally, actions []adapters.Action) []adapters.Result {
 	results := make([]adapters.Result, len(actions))
 	for i, a := range actions {
 		results[i].Action = a
-	}
-	return results
-}
-
-func failAll(results []adapters.Result, err error) {
-	for i := range results {
-		results[i].Outcome, results[i].Err = adapters.Failed, err
-	}
-}
-
-// applyFrom performs the results' actions on the item st holds; first is
-// what reading it cost, counted with the first action.
-func (c *Client) applyFrom(ctx context.Context, st *applying, first tally, results []adapters.Result) []adapters.Result {
-	for i := range results {
-		a := results[i].Action
 		var t tally
 		if i == 0 {
 			t = first

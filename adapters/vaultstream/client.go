@@ -172,11 +172,11 @@ func (c *Client) call(ctx context.Context, t *tally, method, path string, query 
 	resp, err := c.hc.Do(req)
 	if err := adapters.Classify(resp, err, c.now()); err != nil {
 		if resp != nil {
-			drainClose(resp.Body)
+			adapters.DrainClose(resp.Body)
 		}
 		return statusOf(resp), c.scrub(err)
 	}
-	defer drainClose(resp.Body)
+	defer adapters.DrainClose(resp.Body)
 	if out != nil {
 		if err := json.NewDecoder(io.LimitReader(resp.Body, maxAnswer)).Decode(out); err != nil {
 			return resp.StatusCode, c.scrub(&adapters.CallError{Kind: adapters.Permanent, Status: resp.StatusCode,
@@ -191,11 +191,6 @@ func statusOf(resp *http.Response) int {
 		return 0
 	}
 	return resp.StatusCode
-}
-
-func drainClose(body io.ReadCloser) {
-	_, _ = io.Copy(io.Discard, io.LimitReader(body, 64<<10))
-	_ = body.Close()
 }
 
 // scrub removes the token from an error's message, should a platform or a

@@ -43,17 +43,6 @@ func TestRequestLog(t *testing.T) {
 	require.Equal(t, []string{"/film/1", "/film/2"}, b.Items, "Reset keeps the state")
 }
 
-// TestNoPutWhenAlreadyPresent is how an adapter test uses the log: a
-// careful client reads, finds the slug, and writes nothing.
-func TestNoPutWhenAlreadyPresent(t *testing.T) {
-	s := newServer(t)
-	id := s.AddBundle("B", shift72test.StatusPublished, "/film/1")
-	b := decode[map[string]any](t, call(t, s, "GET", "/services/meta/v1/bundles/"+itoa(id), admin, "").body)
-	require.Contains(t, b["items"], "/film/1")
-	require.Len(t, s.Requests(), 1)
-	require.Empty(t, s.Writes())
-}
-
 func TestWithLogLimit(t *testing.T) {
 	s := newServer(t, shift72test.WithLogLimit(2))
 	for _, p := range []string{"/a", "/b", "/c"} {

@@ -64,7 +64,6 @@ func TestWebhookHelpers(t *testing.T) {
 	require.NoError(t, err)
 	require.JSONEq(t, `{"type": "user.deactivated", "data": {}}`, string(body))
 	sig := vaultstreamtest.Sign("whsec_test", body)
-	require.Equal(t, vaultstream.Verifier().SignatureHeader("whsec_test", body), sig)
 	_, err = vaultstream.New("whsec_test").Decode(http.Header{"Vaultstream-Signature": {sig}}, body)
 	require.NoError(t, err)
 
@@ -79,7 +78,6 @@ func TestWebhookHelpers(t *testing.T) {
 	require.NoError(t, err)
 	req, err := vaultstreamtest.NewWebhookRequest(context.Background(), ts.URL, "whsec_test", raw)
 	require.NoError(t, err)
-	require.Equal(t, sig[:len("sha256=")], req.Header.Get(vaultstreamtest.SignatureHeader)[:len("sha256=")])
 	resp, err := http.DefaultClient.Do(req)
 	require.NoError(t, err)
 	resp.Body.Close()
