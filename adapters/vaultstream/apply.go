@@ -140,29 +140,26 @@ func (c *Client) setFolder(ctx context.Context, st *applying, name string, t *ta
 	if name == "" {
 		return adapters.Failed, errors.New("vaultstream: a folder action with no folder name")
 	}
-	id, err := c.folderID(ctx, name, t)
-	if err != nil {
-		return adapters.Failed, err
-	}
-	if st.cur.folderID() == id {
-		return adapters.Unchanged, nil
-	}
-	err = c.patch(ctx, st, map[string]any{"folder_id": id}, t)
-	if err != nil && isMissingFolder(err, id) {
-		c.forgetFolder(id)
-		if id, err = c.folderID(ctx, name, t); err != nil {
+	// Twice at most: a cached id the platform no longer has is forgotten
+	// and the name resolved again.
+	for try := 0; ; try++ {
+		id, err := c.folderID(ctx, name, t)
+		if err != nil {
 			return adapters.Failed, err
 		}
 		if st.cur.folderID() == id {
 			return adapters.Unchanged, nil
 		}
 		err = c.patch(ctx, st, map[string]any{"folder_id": id}, t)
+		if err == nil {
+			st.cur.FolderID = &id
+			return adapters.Applied, nil
+		}
+		if try > 0 || !isMissingFolder(err, id) {
+			return adapters.Failed, err
+		}
+		c.forgetFolder(id)
 	}
-	if err != nil {
-		return adapters.Failed, err
-	}
-	st.cur.FolderID = &id
-	return adapters.Applied, nil
 }
 
 // grant gives a team a permission, unless the item shows it already has it.
