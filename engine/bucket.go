@@ -34,6 +34,10 @@ type regexpGroup struct {
 	literal      string
 	inLowerTitle bool
 	rules        []int32 // candidates
+	// memo, when some candidate runs its whole condition after the group
+	// has marked it, is where the answer is kept, so that the condition's
+	// `matches` does not run the pattern a second time.
+	memo *memoKey
 }
 
 // maxRegexpGroups bounds the patterns a bucket tests for every event: past
@@ -83,14 +87,11 @@ func newBucket(rs []*rule, ids []int32) *bucket {
 		case k == nil:
 			b.residual = append(b.residual, candidate(id, false))
 		case k.kind == keyEqual:
-			name := k.source
-			if k.viaIn {
-				name += "\x00in"
-			}
-			e := equal[name]
+			// == and in on one source share an index: one read, one lookup.
+			e := equal[k.source]
 			if e == nil {
 				e = &equalIndex{get: k.getAny, values: map[string][]int32{}}
-				equal[name] = e
+				equal[k.source] = e
 				b.equal = append(b.equal, e)
 			}
 			if k.viaIn {
@@ -122,6 +123,9 @@ func newBucket(rs []*rule, ids []int32) *bucket {
 				b.regexps = append(b.regexps, g)
 			}
 			g.rules = append(g.rules, candidate(id, k.exact))
+			if !k.exact {
+				g.memo = &k.memo
+			}
 		}
 	}
 	if len(b.regexps) > maxRegexpGroups {
@@ -235,17 +239,28 @@ func (b *bucket) collect(st *state) {
 
 // find runs the pattern once and, if it matches, marks the group's rules.
 func (g *regexpGroup) find(st *state) {
-	s, _ := g.get(st)
+	s, ok := g.get(st)
+	memo := g.memo
+	if !ok {
+		memo = nil // the rule's own test decides what a missing source means
+	}
 	if g.literal != "" {
 		hay := s
 		if g.inLowerTitle {
 			hay = st.titleLower()
 		}
 		if !strings.Contains(hay, g.literal) {
+			if memo != nil {
+				st.remember(*memo, false)
+			}
 			return
 		}
 	}
-	if g.re.MatchString(s) {
+	v := g.re.MatchString(s)
+	if memo != nil {
+		st.remember(*memo, v)
+	}
+	if v {
 		st.markAll(g.rules)
 	}
 }

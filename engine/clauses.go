@@ -46,6 +46,7 @@ func (c *ruleCompiler) clausesOf(s rules.Scalar, root ast.Node) []clause {
 			if err != nil {
 				continue // a clause that does not stand alone is not measured
 			}
+			comp.release() // only rule tests run it: compiled again then
 			cl.cond = comp
 		}
 		out = append(out, cl)

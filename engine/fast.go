@@ -122,10 +122,7 @@ func fastBinary(n *ast.BinaryNode) boolFn {
 				return false, false
 			}
 			v := re.MatchString(s)
-			if st.matches == nil {
-				st.matches = map[memoKey]bool{}
-			}
-			st.matches[key] = v
+			st.remember(key, v)
 			return v, true
 		}
 	case "in":
@@ -215,12 +212,7 @@ func equalConst(v, c any) (eq, ok bool) {
 }
 
 func fastCompare(n *ast.BinaryNode) boolFn {
-	op, left, right := n.Operator, n.Left, n.Right
-	if _, ok := constant(left); ok {
-		left, right = right, left
-		op = map[string]string{"<": ">", ">": "<", "<=": ">=", ">=": "<="}[op]
-	}
-	c, ok := constant(right)
+	op, left, c, ok := constOnRight(n)
 	if !ok {
 		return nil
 	}
@@ -238,6 +230,20 @@ func fastCompare(n *ast.BinaryNode) boolFn {
 		}
 		return cmp(vn, cn), true
 	}
+}
+
+// flipped is the comparison that holds with its operands swapped.
+var flipped = map[string]string{"<": ">", ">": "<", "<=": ">=", ">=": "<="}
+
+// constOnRight returns a comparison with its constant on the right (the
+// operator flipped if it was on the left); ok is false without a constant.
+func constOnRight(n *ast.BinaryNode) (op string, left ast.Node, c any, ok bool) {
+	op, left, right := n.Operator, n.Left, n.Right
+	if _, isConst := constant(left); isConst {
+		left, right, op = right, left, flipped[op]
+	}
+	c, ok = constant(right)
+	return op, left, c, ok
 }
 
 func compareOp(op string) func(a, b float64) bool {

@@ -42,6 +42,7 @@ type indexKey struct {
 	threshold    float64
 	exactOp      bool           // the key's test is the operator itself, not a prefilter for it
 	re           *regexp.Regexp // keyRegexp: the pattern
+	memo         memoKey        // keyRegexp: where an event's answer is kept for the rules that run it
 	literal      string         // keyRegexp: text every match contains ("" if none)
 	inLowerTitle bool           // keyRegexp: look for literal in the lower-cased title
 	viaIn        bool           // from `in`, whose answer for a value that is not a string only expr knows
@@ -167,7 +168,8 @@ func regexpKey(n *ast.BinaryNode) *indexKey {
 	if get == nil || re == nil {
 		return nil
 	}
-	k := &indexKey{kind: keyRegexp, source: n.Left.String() + " matches " + re.String(), getString: get, re: re, exactOp: true}
+	memo := memoKey{pattern: re.String(), source: n.Left.String()}
+	k := &indexKey{kind: keyRegexp, source: memo.source + " matches " + memo.pattern, getString: get, re: re, memo: memo, exactOp: true}
 	parsed, err := syntax.Parse(re.String(), syntax.Perl)
 	if err != nil {
 		return k
@@ -226,12 +228,7 @@ func requiredLiteral(re *syntax.Regexp) (string, bool) {
 }
 
 func numberKey(n *ast.BinaryNode) *indexKey {
-	op, left, right := n.Operator, n.Left, n.Right
-	if _, ok := constant(left); ok {
-		left, right = right, left
-		op = map[string]string{"<": ">", ">": "<", "<=": ">=", ">=": "<="}[op]
-	}
-	c, ok := constant(right)
+	op, left, c, ok := constOnRight(n)
 	if !ok {
 		return nil
 	}

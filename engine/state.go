@@ -55,6 +55,14 @@ func putState(st *state) {
 	statePool.Put(st)
 }
 
+// remember keeps the answer of a `matches` for the rest of the event.
+func (st *state) remember(key memoKey, v bool) {
+	if st.matches == nil {
+		st.matches = map[memoKey]bool{}
+	}
+	st.matches[key] = v
+}
+
 // titleLower returns the lower-cased title, computed once per event.
 func (st *state) titleLower() string {
 	if !st.lowered {
