@@ -145,34 +145,6 @@ func (c *contribution) reset() {
 	c.derivatives, c.notify = c.derivatives[:0], c.notify[:0]
 }
 
-// literal reports whether no action holds an expression.
-func (a *actions) literal() bool {
-	lit := func(ts ...*template) bool {
-		for _, t := range ts {
-			if t != nil && t.parts != nil {
-				return false
-			}
-		}
-		return true
-	}
-	ok := lit(a.folder, a.visibility) && lit(a.tags...) && lit(a.removeTags...)
-	for _, p := range a.permissions {
-		ok = ok && lit(p.team, p.user, p.permission)
-	}
-	for _, m := range a.metadata {
-		ok = ok && lit(m.value)
-	}
-	for _, d := range a.derivatives {
-		for _, p := range d.params {
-			ok = ok && lit(p.value)
-		}
-	}
-	for _, n := range a.notify {
-		ok = ok && lit(n.url, n.text)
-	}
-	return ok
-}
-
 // render renders every action of a rule into c.
 func (a *actions) render(st *state, c *contribution) error {
 	c.reset()

@@ -200,10 +200,11 @@ func (r *rule) appliesTo(typ string) bool {
 
 // ruleCompiler compiles rules, collecting every problem.
 type ruleCompiler struct {
-	exprs     *exprCompiler
-	cfg       *config
-	errs      rules.ErrorList
-	usedMatch bool // a template of the current rule reads match
+	exprs        *exprCompiler
+	cfg          *config
+	errs         rules.ErrorList
+	usedMatch    bool // a template of the current rule reads match
+	usedTemplate bool // an action of the current rule is a template, not a literal
 }
 
 func (c *ruleCompiler) rule(src *rules.Rule) *rule {
@@ -242,7 +243,7 @@ func (c *ruleCompiler) rule(src *rules.Rule) *rule {
 	if !c.usedMatch {
 		r.capture = nil // no template reads match: do not build it
 	}
-	if r.actions.literal() {
+	if !c.usedTemplate {
 		// Literal values were validated when the file was parsed; one that
 		// still fails to render is left to fail, visibly, at evaluation.
 		r.static = &contribution{}
@@ -250,7 +251,7 @@ func (c *ruleCompiler) rule(src *rules.Rule) *rule {
 			r.static = nil
 		}
 	}
-	c.usedMatch = false
+	c.usedMatch, c.usedTemplate = false, false
 	return r
 }
 

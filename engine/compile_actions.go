@@ -48,6 +48,7 @@ func (c *ruleCompiler) template(t *rules.Template, src *rules.Rule, r *rule) *te
 	if t.IsLiteral() {
 		return &template{literal: t.Value}
 	}
+	c.usedTemplate = true
 	out := &template{}
 	for _, p := range t.Parts {
 		if !p.IsExpr() {
