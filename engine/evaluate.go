@@ -280,13 +280,12 @@ func (r *rule) errorEntry(st *state, err error) TraceEntry {
 	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) || strings.Contains(msg, "deadline exceeded") {
 		return r.entry(Errored, "evaluation deadline exceeded: "+msg)
 	}
+	if !strings.Contains(msg, "nil") {
+		return r.entry(Errored, msg) // about something else than a missing value
+	}
 	for _, p := range r.paths {
-		if !strings.Contains(msg, "nil") {
-			break // the error is about something else than a missing value
-		}
 		if v, ok := p.get(st); p.missing && ok && v == nil {
-			e := r.entry(NotMatched, fmt.Sprintf("%s is missing (%s)", p.text, msg))
-			return e
+			return r.entry(NotMatched, fmt.Sprintf("%s is missing (%s)", p.text, msg))
 		}
 	}
 	return r.entry(Errored, msg)

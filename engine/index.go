@@ -53,7 +53,7 @@ func keyOf(n ast.Node) *indexKey {
 	k := firstKey(n)
 	if k != nil {
 		b, isBinary := n.(*ast.BinaryNode)
-		conjunction := isBinary && (b.Operator == "&&" || b.Operator == "and")
+		conjunction := isBinary && normalOp(b.Operator) == "&&"
 		k.exact = k.exactOp && !conjunction
 	}
 	return k
@@ -62,7 +62,7 @@ func keyOf(n ast.Node) *indexKey {
 func firstKey(n ast.Node) *indexKey {
 	for {
 		b, ok := n.(*ast.BinaryNode)
-		if !ok || (b.Operator != "&&" && b.Operator != "and") {
+		if !ok || normalOp(b.Operator) != "&&" {
 			break
 		}
 		n = b.Left
