@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strconv"
 
+	"github.com/organizer-dev/organizer/engine/internal/fastpath"
 	"github.com/organizer-dev/organizer/rules"
 )
 
@@ -17,7 +18,7 @@ type template struct {
 type templatePart struct {
 	literal string
 	expr    *compiled
-	fast    anyFn
+	fast    fastpath.AnyFn
 }
 
 // value renders the template. A template that is exactly one {{ expr }}
@@ -70,7 +71,7 @@ func (t *template) text(st *state, what string) (string, error) {
 
 func (p *templatePart) eval(st *state) (any, error) {
 	if p.fast != nil {
-		if v, ok := p.fast(st); ok {
+		if v, ok := p.fast(&st.fast); ok {
 			return v, nil
 		}
 	}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/expr-lang/expr/ast"
 
+	"github.com/organizer-dev/organizer/engine/internal/fastpath"
 	"github.com/organizer-dev/organizer/rules"
 )
 
@@ -15,14 +16,14 @@ type clause struct {
 	text     string
 	position string
 	cond     *compiled
-	fast     boolFn
+	fast     fastpath.BoolFn
 }
 
 // clausesOf splits a condition's top-level && or || chain into clauses.
 func (c *ruleCompiler) clausesOf(s rules.Scalar, root ast.Node) []clause {
 	op := ""
 	if b, ok := root.(*ast.BinaryNode); ok {
-		op = normalOp(b.Operator)
+		op = fastpath.NormalOp(b.Operator)
 	}
 	if op != "&&" && op != "||" {
 		return nil
@@ -30,7 +31,7 @@ func (c *ruleCompiler) clausesOf(s rules.Scalar, root ast.Node) []clause {
 	var operands []ast.Node
 	var flatten func(n ast.Node)
 	flatten = func(n ast.Node) {
-		if b, ok := n.(*ast.BinaryNode); ok && normalOp(b.Operator) == op {
+		if b, ok := n.(*ast.BinaryNode); ok && fastpath.NormalOp(b.Operator) == op {
 			flatten(b.Left)
 			flatten(b.Right)
 			return
@@ -40,7 +41,7 @@ func (c *ruleCompiler) clausesOf(s rules.Scalar, root ast.Node) []clause {
 	flatten(root)
 	out := make([]clause, 0, len(operands))
 	for _, n := range operands {
-		cl := clause{text: n.String(), position: s.PosAt(start(n)).String(), fast: fastBool(n)}
+		cl := clause{text: n.String(), position: s.PosAt(start(n)).String(), fast: fastpath.Bool(n)}
 		if cl.fast == nil {
 			comp, err := c.exprs.compile(s, start(n), cl.text, true)
 			if err != nil {
@@ -70,21 +71,11 @@ func start(n ast.Node) int {
 	return n.Location().From
 }
 
-func normalOp(op string) string {
-	switch op {
-	case "and":
-		return "&&"
-	case "or":
-		return "||"
-	}
-	return op
-}
-
 // eval returns the clause's value, or ok=false when it cannot be evaluated
 // on its own for this event (a guard such as x != nil && lower(x) == "y").
 func (cl *clause) eval(st *state) (v, ok bool) {
 	if cl.fast != nil {
-		if v, ok := cl.fast(st); ok {
+		if v, ok := cl.fast(&st.fast); ok {
 			return v, true
 		}
 	}
@@ -113,7 +104,7 @@ func (rs *Ruleset) clauseValues(ctx context.Context, ev Event, now time.Time, i 
 	}
 	st := getState(ctx)
 	defer putState(st)
-	st.event, st.now = ev, now
+	st.setEvent(ev, now)
 	out := make([]int8, len(r.clauses))
 	for j := range r.clauses {
 		if v, ok := r.clauses[j].eval(st); ok {

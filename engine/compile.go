@@ -13,6 +13,7 @@ import (
 
 	"github.com/expr-lang/expr/ast"
 
+	"github.com/organizer-dev/organizer/engine/internal/fastpath"
 	"github.com/organizer-dev/organizer/rules"
 )
 
@@ -51,8 +52,9 @@ type Ruleset struct {
 	tagNames  []string  // interned tags, by id
 	tags      tagTable  // every tag a rule names literally
 	digest    string
-	buckets   map[string]*bucket // by event type named in some rule's on:
-	others    sync.Map           // event type -> *bucket, built on first use
+	keys      []*fastpath.Key             // per rule, its index key (nil: none)
+	buckets   map[string]*fastpath.Bucket // by event type named in some rule's on:
+	others    sync.Map                    // event type -> *fastpath.Bucket, built on first use
 }
 
 // rule is one compiled rule.
@@ -69,24 +71,24 @@ type rule struct {
 	static   *contribution // the rendered actions, when every one is literal
 	paths    []valuePath
 	clauses  []clause
-	key      *indexKey
+	key      *fastpath.Key
 }
 
 type condition struct {
 	*compiled
-	fast boolFn
+	fast fastpath.BoolFn
 }
 
 // capture is the rule's `matches` whose groups templates read as match.
 type capture struct {
 	re     *regexp.Regexp
-	source strFn
+	source fastpath.StrFn
 }
 
 // valuePath is a value a condition reads, shown in traces.
 type valuePath struct {
 	text    string
-	get     anyFn
+	get     fastpath.AnyFn
 	missing bool // nil means a missing metadata or payload field
 	shown   bool // the longest path of its chain, shown in traces
 }
@@ -124,13 +126,17 @@ func Compile(set *rules.Set, opts ...Option) (*Ruleset, rules.ErrorList) {
 		}
 	}
 	c := &ruleCompiler{exprs: newExprCompiler(lists), cfg: &cfg}
-	rs := &Ruleset{digest: digest(set), buckets: map[string]*bucket{}}
+	rs := &Ruleset{digest: digest(set), buckets: map[string]*fastpath.Bucket{}}
 	for _, r := range set.Rules() {
 		rs.rules = append(rs.rules, c.rule(r))
 	}
 	if len(c.errs) > 0 {
 		c.errs.Sort()
 		return nil, c.errs
+	}
+	rs.keys = make([]*fastpath.Key, len(rs.rules))
+	for i, r := range rs.rules {
+		rs.keys[i] = r.key
 	}
 	rs.internTags()
 	rs.packHot()
@@ -161,26 +167,26 @@ func (rs *Ruleset) namedTypes() []string {
 	return out
 }
 
-func (rs *Ruleset) newBucket(typ string) *bucket {
+func (rs *Ruleset) newBucket(typ string) *fastpath.Bucket {
 	var ids []int32
 	for i, r := range rs.rules {
 		if r.appliesTo(typ) {
 			ids = append(ids, int32(i))
 		}
 	}
-	return newBucket(rs.rules, ids)
+	return fastpath.NewBucket(rs.keys, ids)
 }
 
 // bucket returns the rules for an event type.
-func (rs *Ruleset) bucket(typ string) *bucket {
+func (rs *Ruleset) bucket(typ string) *fastpath.Bucket {
 	if b, ok := rs.buckets[typ]; ok {
 		return b
 	}
 	if b, ok := rs.others.Load(typ); ok {
-		return b.(*bucket)
+		return b.(*fastpath.Bucket)
 	}
 	b, _ := rs.others.LoadOrStore(typ, rs.newBucket(typ))
-	return b.(*bucket)
+	return b.(*fastpath.Bucket)
 }
 
 func (r *rule) appliesTo(typ string) bool {
@@ -229,11 +235,13 @@ func (c *ruleCompiler) rule(src *rules.Rule) *rule {
 			c.errs.Add(src.When.Pos, "match is for templates; in when, test the pattern with matches")
 		} else {
 			node := cond.node()
-			r.when = &condition{compiled: cond, fast: fastBool(node)}
-			r.key = keyOf(node)
+			r.when = &condition{compiled: cond, fast: fastpath.Bool(node)}
+			r.key = fastpath.KeyOf(node)
 			r.paths = valuePaths(node)
 			r.clauses = c.clausesOf(*src.When, node)
-			r.capture = findCapture(node)
+			if re, source := fastpath.Capture(node); re != nil {
+				r.capture = &capture{re: re, source: source}
+			}
 			if r.when.fast != nil {
 				cond.release()
 			}
@@ -370,7 +378,7 @@ func valuePaths(n ast.Node) []valuePath {
 
 type pathCollector struct {
 	texts []string
-	nodes map[string]anyFn
+	nodes map[string]fastpath.AnyFn
 }
 
 func (p *pathCollector) Visit(node *ast.Node) {
@@ -388,39 +396,18 @@ func (p *pathCollector) Visit(node *ast.Node) {
 	if slices.Contains([]string{"metadata", "data", "content.metadata"}, text) {
 		return
 	}
-	get := fastAny(n)
+	get := fastpath.Any(n)
 	if get == nil {
 		return
 	}
 	if p.nodes == nil {
-		p.nodes = map[string]anyFn{}
+		p.nodes = map[string]fastpath.AnyFn{}
 	}
 	if _, seen := p.nodes[text]; !seen {
 		p.texts = append(p.texts, text)
 		p.nodes[text] = get
 	}
 }
-
-// findCapture returns the first `x matches "constant"` of a condition.
-func findCapture(n ast.Node) *capture {
-	var found *capture
-	ast.Walk(&n, visitorFunc(func(node *ast.Node) {
-		b, ok := (*node).(*ast.BinaryNode)
-		if !ok || b.Operator != "matches" || found != nil {
-			return
-		}
-		if re := constRegexp(b); re != nil {
-			if src := fastString(b.Left); src != nil {
-				found = &capture{re: re, source: src}
-			}
-		}
-	}))
-	return found
-}
-
-type visitorFunc func(*ast.Node)
-
-func (f visitorFunc) Visit(n *ast.Node) { f(n) }
 
 // internTags numbers the literal tags of static contributions.
 func (rs *Ruleset) internTags() {

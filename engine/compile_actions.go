@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"github.com/organizer-dev/organizer/engine/internal/fastpath"
 	"github.com/organizer-dev/organizer/rules"
 )
 
@@ -64,7 +65,7 @@ func (c *ruleCompiler) template(t *rules.Template, src *rules.Rule, r *rule) *te
 		if comp.usesMatch && r.capture == nil {
 			c.errs.Add(t.PosAt(p.Offset), "match needs the rule's when to test a constant pattern, as in: when: title matches \"^(?P<show>.+) S\\\\d+\"")
 		}
-		part := templatePart{expr: comp, fast: fastValue(comp.node())}
+		part := templatePart{expr: comp, fast: fastpath.Value(comp.node())}
 		if part.fast != nil {
 			comp.release()
 		}

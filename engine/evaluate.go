@@ -8,6 +8,8 @@ import (
 	"regexp"
 	"strings"
 	"time"
+
+	"github.com/organizer-dev/organizer/engine/internal/fastpath"
 )
 
 // EvalOption configures one evaluation.
@@ -45,7 +47,7 @@ func (rs *Ruleset) Evaluate(ctx context.Context, ev Event, opts ...EvalOption) D
 	if !cfg.nowSet {
 		cfg.now = ev.ReceivedAt
 	}
-	st.event, st.now = ev, cfg.now
+	st.setEvent(ev, cfg.now)
 	d := &st.decision
 	*d = Decision{Event: ev, Ruleset: rs.digest, Matched: []string{}, Plan: newPlan()}
 	st.sizeBitmaps(len(rs.rules), len(rs.tags))
@@ -61,20 +63,20 @@ func (rs *Ruleset) Evaluate(ctx context.Context, ev Event, opts ...EvalOption) D
 
 // evaluateCandidates runs only the rules the index says can match, in
 // order, skipping the condition of those the index hit alone proves.
-func (rs *Ruleset) evaluateCandidates(st *state, b *bucket, d *Decision, m *merger) {
-	b.collect(st)
-	if n := popcount(st.hits); n > 4 {
+func (rs *Ruleset) evaluateCandidates(st *state, b *fastpath.Bucket, d *Decision, m *merger) {
+	b.Collect(&st.fast)
+	if n := popcount(st.fast.Hits); n > 4 {
 		d.Matched = make([]string, 0, n)
 		if n > 32 { // many matches: size the tags once rather than growing them step by step
 			d.Plan.Tags = make([]string, 0, min(n, len(rs.tags)+8))
 		}
 	}
 	seen, stopped := 0, false
-	for w, word := range st.hits {
+	for w, word := range st.fast.Hits {
 		if word == 0 {
 			continue
 		}
-		evals := st.evals[w]
+		evals := st.fast.Evals[w]
 		for ; word != 0 && !stopped; word &= word - 1 {
 			bit := bits.TrailingZeros64(word)
 			id := w<<6 | bit
@@ -95,8 +97,8 @@ func (rs *Ruleset) evaluateCandidates(st *state, b *bucket, d *Decision, m *merg
 // evaluateOne runs one candidate and reports whether it stopped evaluation.
 func (rs *Ruleset) evaluateOne(st *state, id int, eval bool, seen int, d *Decision, m *merger) bool {
 	h := &rs.hot[id]
-	if h.provider != 0 && rs.providers[h.provider] != st.ev.Provider ||
-		h.provider == 0 && rs.rules[id].provider != "" && rs.rules[id].provider != st.ev.Provider {
+	if h.provider != 0 && rs.providers[h.provider] != st.event.Provider ||
+		h.provider == 0 && rs.rules[id].provider != "" && rs.rules[id].provider != st.event.Provider {
 		return false
 	}
 	if st.expired || (seen%64 == 0 && st.ctx.Err() != nil) {
@@ -133,20 +135,20 @@ func (rs *Ruleset) evaluateOne(st *state, id int, eval bool, seen int, d *Decisi
 }
 
 // traceAll runs every rule of the event's type and records each one.
-func (rs *Ruleset) traceAll(st *state, b *bucket, d *Decision, m *merger) {
+func (rs *Ruleset) traceAll(st *state, b *fastpath.Bucket, d *Decision, m *merger) {
 	d.Trace = make([]TraceEntry, 0, len(rs.rules))
 	applies := map[int32]bool{}
-	for _, id := range b.all {
+	for _, id := range b.Rules() {
 		applies[id] = true
 	}
 	stoppedBy := ""
 	for i, r := range rs.rules {
 		switch {
 		case !applies[int32(i)]:
-			d.Trace = append(d.Trace, r.entry(Skipped, "event type "+st.ev.Type+r.notOn))
+			d.Trace = append(d.Trace, r.entry(Skipped, "event type "+st.event.Type+r.notOn))
 			continue
-		case r.provider != "" && r.provider != st.ev.Provider:
-			d.Trace = append(d.Trace, r.entry(Skipped, fmt.Sprintf("provider is %s, not %s", st.ev.Provider, r.provider)))
+		case r.provider != "" && r.provider != st.event.Provider:
+			d.Trace = append(d.Trace, r.entry(Skipped, fmt.Sprintf("provider is %s, not %s", st.event.Provider, r.provider)))
 			continue
 		case stoppedBy != "":
 			d.Trace = append(d.Trace, r.entry(Skipped, fmt.Sprintf("rule %s matched and stopped evaluation", stoppedBy)))
@@ -223,7 +225,7 @@ func (r *rule) match(st *state) (bool, error) {
 		return true, nil
 	}
 	if r.when.fast != nil {
-		if v, ok := r.when.fast(st); ok {
+		if v, ok := r.when.fast(&st.fast); ok {
 			if v {
 				r.setCapture(st)
 				return true, nil
@@ -251,7 +253,7 @@ func (r *rule) setCapture(st *state) {
 	}
 	env := st.environment()
 	env.Match = map[string]string{}
-	s, ok := r.capture.source(st)
+	s, ok := r.capture.source(&st.fast)
 	if !ok {
 		return
 	}
@@ -284,7 +286,7 @@ func (r *rule) errorEntry(st *state, err error) TraceEntry {
 		return r.entry(Errored, msg) // about something else than a missing value
 	}
 	for _, p := range r.paths {
-		if v, ok := p.get(st); p.missing && ok && v == nil {
+		if v, ok := p.get(&st.fast); p.missing && ok && v == nil {
 			return r.entry(NotMatched, fmt.Sprintf("%s is missing (%s)", p.text, msg))
 		}
 	}
@@ -297,7 +299,7 @@ var exprPosition = regexp.MustCompile(` \(\d+:\d+\)$`)
 func (r *rule) values(st *state) map[string]any {
 	out := make(map[string]any, len(r.paths))
 	for _, p := range r.paths {
-		if v, ok := p.get(st); ok && p.shown {
+		if v, ok := p.get(&st.fast); ok && p.shown {
 			out[p.text] = v
 		}
 	}

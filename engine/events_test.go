@@ -5,6 +5,8 @@ import (
 	"math/rand/v2"
 	"strings"
 	"time"
+
+	"github.com/organizer-dev/organizer/engine/internal/strfuncs"
 )
 
 // Deterministic event mixes shared by the benchmarks and the tests that
@@ -42,7 +44,7 @@ func pattern3Events(n int, seed uint64) []Event {
 		}
 		title := strings.Join(words, " ")
 		if rng.IntN(2) == 0 {
-			title = TitleCase(title)
+			title = strfuncs.TitleCase(title)
 		}
 		meta := map[string]any{"language": "en"}
 		switch k := rng.IntN(100); {
@@ -74,16 +76,16 @@ var (
 // engineer porting the Flask function would: the physical limit the rules
 // are measured against.
 func classifyNative(title string, metadata map[string]any) nativeResult {
-	t := Lower(title)
-	if ContainsAny(t, nativeTraining) {
+	t := strfuncs.Lower(title)
+	if strfuncs.ContainsAny(t, nativeTraining) {
 		return nativeResult{Folder: "Training", Tags: []string{"training"}}
 	}
-	if ContainsAny(t, nativeLeadership) {
+	if strfuncs.ContainsAny(t, nativeLeadership) {
 		return nativeResult{Folder: "Leadership", Visibility: "team"}
 	}
 	dept, _ := metadata["department"].(string)
-	if dept = Lower(dept); dept != "" {
-		return nativeResult{Folder: TitleCase(dept), Tags: []string{dept}}
+	if dept = strfuncs.Lower(dept); dept != "" {
+		return nativeResult{Folder: strfuncs.TitleCase(dept), Tags: []string{dept}}
 	}
 	return nativeResult{Folder: "Uncategorized"}
 }

@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -48,8 +49,8 @@ func TestFastPathAgreesWithVM(t *testing.T) {
 		require.NotNil(t, r.when.fast, "%s should have a fast path", cond)
 		for i := range events {
 			st := getState(context.Background())
-			st.event = events[i]
-			fast, ok := r.when.fast(st)
+			st.setEvent(events[i], time.Time{})
+			fast, ok := r.when.fast(&st.fast)
 			out, err := st.run(r.when.compiled, st.environment())
 			putState(st)
 			if !ok {

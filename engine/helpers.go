@@ -6,46 +6,14 @@ import (
 	"fmt"
 	"strings"
 	"time"
-	"unicode"
 
 	"github.com/expr-lang/expr"
-	"golang.org/x/text/unicode/norm"
+
+	"github.com/organizer-dev/organizer/engine/internal/strfuncs"
 )
 
 // MaxStringLen bounds the strings that repeat, replace and join may build.
 const MaxStringLen = 1 << 20
-
-// ContainsAny reports whether s contains any of the words.
-func ContainsAny(s string, words []string) bool {
-	for _, w := range words {
-		if strings.Contains(s, w) {
-			return true
-		}
-	}
-	return false
-}
-
-// Slug turns s into a lower-case, hyphenated, URL-safe name: accents are
-// dropped ("Café Déjà Vu" becomes "cafe-deja-vu"), other letters and digits
-// are kept, anything else separates words.
-func Slug(s string) string {
-	var b strings.Builder
-	dash := false
-	for _, r := range norm.NFKD.String(s) {
-		switch {
-		case unicode.Is(unicode.Mn, r):
-		case unicode.IsLetter(r) || unicode.IsDigit(r):
-			if dash && b.Len() > 0 {
-				b.WriteByte('-')
-			}
-			dash = false
-			b.WriteString(Lower(string(r)))
-		default:
-			dash = true
-		}
-	}
-	return b.String()
-}
 
 // DaysSince returns the whole days from t to now. t is a time or a string
 // in RFC 3339 or YYYY-MM-DD form.
@@ -87,24 +55,6 @@ func stringArg(name string, v any) (string, error) {
 	return s, nil
 }
 
-func stringsArg(v any) ([]string, bool) {
-	switch list := v.(type) {
-	case []string:
-		return list, true
-	case []any:
-		out := make([]string, 0, len(list))
-		for _, item := range list {
-			s, ok := item.(string)
-			if !ok {
-				return nil, false
-			}
-			out = append(out, s)
-		}
-		return out, true
-	}
-	return nil, false
-}
-
 func tooLong(name string, n int) error {
 	if n > MaxStringLen {
 		return fmt.Errorf("%s would build a string of %d bytes, over the %d-byte limit", name, n, MaxStringLen)
@@ -126,20 +76,20 @@ func functions() []expr.Option {
 		}, new(func(string) string))
 	}
 	return []expr.Option{
-		str1("lower", Lower),
-		str1("upper", Upper),
-		str1("titleCase", TitleCase),
-		str1("slug", Slug),
+		str1("lower", strfuncs.Lower),
+		str1("upper", strfuncs.Upper),
+		str1("titleCase", strfuncs.TitleCase),
+		str1("slug", strfuncs.Slug),
 		expr.Function("containsAny", func(p ...any) (any, error) {
 			s, err := stringArg("containsAny", p[0])
 			if err != nil {
 				return nil, err
 			}
-			words, ok := stringsArg(p[1])
+			words, ok := strfuncs.Strings(p[1])
 			if !ok {
 				return nil, fmt.Errorf("containsAny: %v is not a list of strings", p[1])
 			}
-			return ContainsAny(s, words), nil
+			return strfuncs.ContainsAny(s, words), nil
 		}, new(func(string, []string) bool), new(func(string, []any) bool)),
 		expr.Function("daysSince", func(p ...any) (any, error) {
 			return DaysSince(p[0], p[1].(time.Time))
@@ -163,7 +113,7 @@ func functions() []expr.Option {
 			return strings.ReplaceAll(s, old, repl), nil
 		}, new(func(string, string, string) string)),
 		expr.Function("join", func(p ...any) (any, error) {
-			items, ok := stringsArg(p[0])
+			items, ok := strfuncs.Strings(p[0])
 			if !ok {
 				return nil, fmt.Errorf("join: %v is not a list of strings", p[0])
 			}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/organizer-dev/organizer/engine/internal/fastpath"
 	"github.com/organizer-dev/organizer/rules"
 )
 
@@ -15,7 +16,7 @@ import (
 // rule when patterns are shared, combined with &&, case-insensitive, and
 // more numerous than a bucket runs as groups.
 func TestRegexpGroups(t *testing.T) {
-	for _, patterns := range []int{3, maxRegexpGroups + 10} {
+	for _, patterns := range []int{3, fastpath.MaxRegexpGroups + 10} {
 		var b strings.Builder
 		b.WriteString("version: 1\nrules:\n")
 		for i := range 3 * patterns {

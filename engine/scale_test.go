@@ -10,6 +10,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/organizer-dev/organizer/engine/internal/strfuncs"
 	"github.com/organizer-dev/organizer/rules"
 )
 
@@ -95,7 +96,7 @@ func scaleEvents(n int, seed uint64) []Event {
 		for j := range words {
 			words[j] = scaleWords[rng.IntN(len(scaleWords))]
 		}
-		title := TitleCase(strings.Join(words, " "))
+		title := strfuncs.TitleCase(strings.Join(words, " "))
 		if rng.IntN(10) < 3 {
 			title += fmt.Sprintf(" Season %d Episode %d", 1+rng.IntN(9), 1+rng.IntN(20))
 		}

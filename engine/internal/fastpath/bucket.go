@@ -1,4 +1,4 @@
-package engine
+package fastpath
 
 import (
 	"math"
@@ -17,8 +17,8 @@ func candidate(id int32, proven bool) int32 {
 	return id << 1
 }
 
-// bucket holds the rules that apply to one event type, and their index.
-type bucket struct {
+// Bucket holds the rules that apply to one event type, and their index.
+type Bucket struct {
 	all      []int32 // every rule for the type, in evaluation order
 	residual []int32 // candidates run for every event of the type
 	equal    []*equalIndex
@@ -29,7 +29,7 @@ type bucket struct {
 
 // regexpGroup is the rules that test one pattern on one source.
 type regexpGroup struct {
-	get          strFn
+	get          StrFn
 	re           *regexp.Regexp
 	literal      string
 	inLowerTitle bool
@@ -40,19 +40,19 @@ type regexpGroup struct {
 	memo *memoKey
 }
 
-// maxRegexpGroups bounds the patterns a bucket tests for every event: past
+// MaxRegexpGroups bounds the patterns a bucket tests for every event: past
 // it, rules with patterns run one by one (each pattern still runs once per
 // event, memoised).
-const maxRegexpGroups = 64
+const MaxRegexpGroups = 64
 
 type equalIndex struct {
-	get    anyFn
+	get    AnyFn
 	values map[string][]int32
 	viaIn  []int32 // for `in`: every rule, run when the value is not a string
 }
 
 type keywordIndex struct {
-	get      strFn
+	get      StrFn
 	words    []string
 	postings [][]int32
 	trigrams map[uint32][]int32 // first three bytes of a word -> words
@@ -64,25 +64,26 @@ type keywordIndex struct {
 func filterBit(t uint32) uint32 { return (t * 2654435761) >> 16 }
 
 type numberIndex struct {
-	get            anyFn
+	get            AnyFn
 	gt, ge, lt, le []threshold // each sorted by value
 }
 
 type threshold struct {
-	value float64
-	rule  int32
-	exact bool
+	value  float64
+	rule   int32
+	proves bool // a value past the threshold proves the rule's condition
 }
 
-// newBucket indexes the given rules (indices into rs.rules, in order).
-func newBucket(rs []*rule, ids []int32) *bucket {
-	b := &bucket{all: ids}
+// NewBucket indexes the rules ids, given in evaluation order, whose index
+// keys are keys[id] (nil for a rule without one: it runs for every event).
+func NewBucket(keys []*Key, ids []int32) *Bucket {
+	b := &Bucket{all: ids}
 	equal := map[string]*equalIndex{}
 	number := map[string]*numberIndex{}
 	keywordRules := map[string][]int32{}
 	regexps := map[string]*regexpGroup{}
 	for _, id := range ids {
-		k := rs[id].key
+		k := keys[id]
 		switch {
 		case k == nil:
 			b.residual = append(b.residual, candidate(id, false))
@@ -99,7 +100,7 @@ func newBucket(rs []*rule, ids []int32) *bucket {
 				// string (nil in ["", "x"] is true): such values run the rule.
 				e.viaIn = append(e.viaIn, candidate(id, false))
 			}
-			c := candidate(id, k.exact)
+			c := candidate(id, k.proves)
 			for _, v := range k.values {
 				if list := e.values[v]; len(list) == 0 || list[len(list)-1] != c {
 					e.values[v] = append(list, c)
@@ -112,7 +113,7 @@ func newBucket(rs []*rule, ids []int32) *bucket {
 				number[k.source] = n
 				b.number = append(b.number, n)
 			}
-			n.add(k.op, threshold{k.threshold, id, k.exact})
+			n.add(k.op, threshold{k.threshold, id, k.proves})
 		case k.kind == keyKeyword:
 			keywordRules[k.source] = append(keywordRules[k.source], id)
 		case k.kind == keyRegexp:
@@ -122,13 +123,13 @@ func newBucket(rs []*rule, ids []int32) *bucket {
 				regexps[k.source] = g
 				b.regexps = append(b.regexps, g)
 			}
-			g.rules = append(g.rules, candidate(id, k.exact))
-			if !k.exact {
+			g.rules = append(g.rules, candidate(id, k.proves))
+			if !k.proves {
 				g.memo = &k.memo
 			}
 		}
 	}
-	if len(b.regexps) > maxRegexpGroups {
+	if len(b.regexps) > MaxRegexpGroups {
 		for _, g := range b.regexps {
 			for _, c := range g.rules {
 				b.residual = append(b.residual, candidate(c>>1, false))
@@ -152,17 +153,17 @@ func newBucket(rs []*rule, ids []int32) *bucket {
 			}
 			continue
 		}
-		b.keyword = append(b.keyword, newKeywordIndex(rs, ids))
+		b.keyword = append(b.keyword, newKeywordIndex(keys, ids))
 	}
 	slices.Sort(b.residual)
 	return b
 }
 
-func newKeywordIndex(rs []*rule, ids []int32) *keywordIndex {
-	k := &keywordIndex{get: rs[ids[0]].key.getString, trigrams: map[uint32][]int32{}, filter: new([1 << 10]uint64)}
+func newKeywordIndex(keys []*Key, ids []int32) *keywordIndex {
+	k := &keywordIndex{get: keys[ids[0]].getString, trigrams: map[uint32][]int32{}, filter: new([1 << 10]uint64)}
 	word := map[string]int32{}
 	for _, id := range ids {
-		for _, w := range rs[id].key.values {
+		for _, w := range keys[id].values {
 			wi, ok := word[w]
 			if !ok {
 				wi = int32(len(k.words))
@@ -178,7 +179,7 @@ func newKeywordIndex(rs []*rule, ids []int32) *keywordIndex {
 					k.filter[b>>6] |= 1 << (b & 63)
 				}
 			}
-			c := candidate(id, rs[id].key.exact)
+			c := candidate(id, keys[id].proves)
 			if p := k.postings[wi]; len(p) == 0 || p[len(p)-1] != c {
 				k.postings[wi] = append(p, c)
 			}
@@ -210,9 +211,12 @@ func (n *numberIndex) sort() {
 	}
 }
 
-// collect marks the rules of the bucket that can match the event in
-// st.hits, and in st.evals those whose condition must still run.
-func (b *bucket) collect(st *state) {
+// Rules returns every rule of the bucket, in evaluation order.
+func (b *Bucket) Rules() []int32 { return b.all }
+
+// Collect marks the rules of the bucket that can match the event in
+// st.Hits, and in st.Evals those whose condition must still run.
+func (b *Bucket) Collect(st *State) {
 	for _, c := range b.residual {
 		st.mark(c)
 	}
@@ -238,7 +242,7 @@ func (b *bucket) collect(st *state) {
 }
 
 // find runs the pattern once and, if it matches, marks the group's rules.
-func (g *regexpGroup) find(st *state) {
+func (g *regexpGroup) find(st *State) {
 	s, ok := g.get(st)
 	memo := g.memo
 	if !ok {
@@ -266,7 +270,7 @@ func (g *regexpGroup) find(st *state) {
 }
 
 // find marks the rules of every word the source contains.
-func (k *keywordIndex) find(st *state) {
+func (k *keywordIndex) find(st *State) {
 	s, _ := k.get(st)
 	for _, wi := range k.short {
 		if strings.Contains(s, k.words[wi]) {
@@ -288,7 +292,7 @@ func (k *keywordIndex) find(st *state) {
 
 // find marks the rules whose threshold the value passes; every rule when
 // the value is not a number (their evaluation decides, or reports the error).
-func (n *numberIndex) find(st *state) {
+func (n *numberIndex) find(st *State) {
 	v, _ := n.get(st)
 	x, ok := number(v)
 	for _, list := range [][]threshold{n.gt, n.ge, n.lt, n.le} {
@@ -310,15 +314,15 @@ func (n *numberIndex) find(st *state) {
 		})
 	}
 	for _, t := range n.gt[:above(n.gt, false)] { // t < x
-		st.mark(candidate(t.rule, t.exact))
+		st.mark(candidate(t.rule, t.proves))
 	}
 	for _, t := range n.ge[:above(n.ge, true)] { // t <= x
-		st.mark(candidate(t.rule, t.exact))
+		st.mark(candidate(t.rule, t.proves))
 	}
 	for _, t := range n.lt[above(n.lt, true):] { // t > x
-		st.mark(candidate(t.rule, t.exact))
+		st.mark(candidate(t.rule, t.proves))
 	}
 	for _, t := range n.le[above(n.le, false):] { // t >= x
-		st.mark(candidate(t.rule, t.exact))
+		st.mark(candidate(t.rule, t.proves))
 	}
 }

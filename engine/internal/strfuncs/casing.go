@@ -1,4 +1,4 @@
-package engine
+package strfuncs
 
 //go:generate python3 gen_casing.py
 

@@ -1,4 +1,4 @@
-package engine
+package fastpath
 
 import (
 	"math"
@@ -31,16 +31,21 @@ const (
 	keyRegexp                     // source matches "pattern"
 )
 
-type indexKey struct {
-	exact        bool // a hit is the whole condition: the rule matches without running it
+// Key is what the index knows of a rule's condition: the test of its first
+// conjunct, on what source, and whether a hit proves the whole condition.
+type Key struct {
+	// proves is set when a hit of the key is the whole condition's answer:
+	// the key decides its test (see firstKey) and that test is the whole
+	// condition, not the first operand of an &&. The rule then matches on a
+	// hit without its condition running.
+	proves       bool
 	kind         keyKind
 	source       string // the indexed expression, e.g. metadata.department
-	getAny       anyFn
-	getString    strFn
+	getAny       AnyFn
+	getString    StrFn
 	values       []string
 	op           string
 	threshold    float64
-	exactOp      bool           // the key's test is the operator itself, not a prefilter for it
 	re           *regexp.Regexp // keyRegexp: the pattern
 	memo         memoKey        // keyRegexp: where an event's answer is kept for the rules that run it
 	literal      string         // keyRegexp: text every match contains ("" if none)
@@ -48,21 +53,27 @@ type indexKey struct {
 	viaIn        bool           // from `in`, whose answer for a value that is not a string only expr knows
 }
 
-// keyOf returns the index key of a condition, or nil.
-func keyOf(n ast.Node) *indexKey {
-	k := firstKey(n)
+// KeyOf returns the index key of a condition, or nil when its first
+// conjunct has no usable key (the rule then runs for every event of its
+// types).
+func KeyOf(n ast.Node) *Key {
+	k, decides := firstKey(n)
 	if k != nil {
 		b, isBinary := n.(*ast.BinaryNode)
-		conjunction := isBinary && normalOp(b.Operator) == "&&"
-		k.exact = k.exactOp && !conjunction
+		conjunction := isBinary && NormalOp(b.Operator) == "&&"
+		k.proves = decides && !conjunction
 	}
 	return k
 }
 
-func firstKey(n ast.Node) *indexKey {
+// firstKey returns the key of a condition's first conjunct, and whether the
+// key decides that conjunct: a hit means it is true, where for a prefilter
+// (startsWith and endsWith, keyed on containment) a hit means only that it
+// may be.
+func firstKey(n ast.Node) (k *Key, decides bool) {
 	for {
 		b, ok := n.(*ast.BinaryNode)
-		if !ok || normalOp(b.Operator) != "&&" {
+		if !ok || NormalOp(b.Operator) != "&&" {
 			break
 		}
 		n = b.Left
@@ -71,41 +82,37 @@ func firstKey(n ast.Node) *indexKey {
 	case *ast.BinaryNode:
 		switch n.Operator {
 		case "==":
-			return exactly(equalKey(n.Left, n.Right))
+			return equalKey(n.Left, n.Right), true
 		case "in":
 			if get, src := shallowPath(n.Left); get != nil {
 				if values, ok := constStrings(n.Right); ok {
-					return &indexKey{kind: keyEqual, source: src, getAny: get, values: values, exactOp: true, viaIn: true}
+					return &Key{kind: keyEqual, source: src, getAny: get, values: values, viaIn: true}, true
 				}
 			}
 		case "contains", "startsWith", "endsWith":
 			if s, ok := n.Right.(*ast.StringNode); ok {
-				k := keywordKey(n.Left, []string{s.Value})
-				if n.Operator == "contains" {
-					return exactly(k)
-				}
-				return k
+				return keywordKey(n.Left, []string{s.Value}), n.Operator == "contains"
 			}
 		case "matches":
-			return regexpKey(n)
+			return regexpKey(n), true
 		case "<", ">", "<=", ">=":
-			return exactly(numberKey(n))
+			return numberKey(n), true
 		}
 	case *ast.CallNode:
 		if callee(n) == "containsAny" && len(n.Arguments) == 2 {
 			if words, ok := constStrings(n.Arguments[1]); ok {
-				return exactly(keywordKey(n.Arguments[0], words))
+				return keywordKey(n.Arguments[0], words), true
 			}
 		}
 	}
-	return nil
+	return nil, false
 }
 
 // shallowPath returns a getter for a read that cannot fail: a string field of
 // event or content, title, or one level into metadata or data.
-func shallowPath(n ast.Node) (anyFn, string) {
+func shallowPath(n ast.Node) (AnyFn, string) {
 	if s := fastStringExact(n); s != nil && isPathNode(n) {
-		return func(st *state) (any, bool) { v, _ := s(st); return v, true }, n.String()
+		return func(st *State) (any, bool) { v, _ := s(st); return v, true }, n.String()
 	}
 	m, ok := n.(*ast.MemberNode)
 	if !ok || m.Optional {
@@ -126,7 +133,7 @@ func shallowPath(n ast.Node) (anyFn, string) {
 	default:
 		return nil, ""
 	}
-	return fastAny(n), strings.Replace(n.String(), "content.metadata", "metadata", 1)
+	return Any(n), strings.Replace(n.String(), "content.metadata", "metadata", 1)
 }
 
 func isPathNode(n ast.Node) bool {
@@ -137,7 +144,7 @@ func isPathNode(n ast.Node) bool {
 	return false
 }
 
-func equalKey(a, b ast.Node) *indexKey {
+func equalKey(a, b ast.Node) *Key {
 	if _, ok := a.(*ast.StringNode); ok {
 		a, b = b, a
 	}
@@ -149,27 +156,27 @@ func equalKey(a, b ast.Node) *indexKey {
 	if get == nil {
 		return nil
 	}
-	return &indexKey{kind: keyEqual, source: src, getAny: get, values: []string{s.Value}}
+	return &Key{kind: keyEqual, source: src, getAny: get, values: []string{s.Value}}
 }
 
-func keywordKey(n ast.Node, words []string) *indexKey {
+func keywordKey(n ast.Node, words []string) *Key {
 	get := fastStringExact(n)
 	if get == nil || len(words) == 0 || slices.Contains(words, "") {
 		return nil
 	}
-	return &indexKey{kind: keyKeyword, source: n.String(), getString: get, values: words}
+	return &Key{kind: keyKeyword, source: n.String(), getString: get, values: words}
 }
 
 // regexpKey keys `source matches "re"` on the pattern itself: rules that
 // share a pattern on a source are run as one group, once per event, and a
 // literal every match must contain skips the pattern when it is absent.
-func regexpKey(n *ast.BinaryNode) *indexKey {
+func regexpKey(n *ast.BinaryNode) *Key {
 	get, re := fastStringExact(n.Left), constRegexp(n)
 	if get == nil || re == nil {
 		return nil
 	}
 	memo := memoKey{pattern: re.String(), source: n.Left.String()}
-	k := &indexKey{kind: keyRegexp, source: memo.source + " matches " + memo.pattern, getString: get, re: re, memo: memo, exactOp: true}
+	k := &Key{kind: keyRegexp, source: memo.source + " matches " + memo.pattern, getString: get, re: re, memo: memo}
 	parsed, err := syntax.Parse(re.String(), syntax.Perl)
 	if err != nil {
 		return k
@@ -227,7 +234,7 @@ func requiredLiteral(re *syntax.Regexp) (string, bool) {
 	return "", false
 }
 
-func numberKey(n *ast.BinaryNode) *indexKey {
+func numberKey(n *ast.BinaryNode) *Key {
 	op, left, c, ok := constOnRight(n)
 	if !ok {
 		return nil
@@ -237,12 +244,5 @@ func numberKey(n *ast.BinaryNode) *indexKey {
 	if !ok || get == nil || math.IsNaN(t) { // every comparison with NaN is false: nothing to sort by
 		return nil
 	}
-	return &indexKey{kind: keyNumber, source: src, getAny: get, op: op, threshold: t}
-}
-
-func exactly(k *indexKey) *indexKey {
-	if k != nil {
-		k.exactOp = true
-	}
-	return k
+	return &Key{kind: keyNumber, source: src, getAny: get, op: op, threshold: t}
 }

@@ -1,4 +1,4 @@
-package engine
+package fastpath
 
 import (
 	"regexp"
@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"github.com/expr-lang/expr/ast"
+
+	"github.com/organizer-dev/organizer/engine/internal/strfuncs"
 )
 
 // The fast path: a condition or template whose shape is common (field reads,
@@ -15,25 +17,28 @@ import (
 // then runs the expr program instead, so the fast path never decides a case
 // whose semantics it does not share with expr.
 type (
-	boolFn func(*state) (v, ok bool)
-	strFn  func(*state) (string, bool)
-	anyFn  func(*state) (any, bool)
+	// BoolFn is a compiled condition: its value, or ok=false to run expr.
+	BoolFn func(*State) (v, ok bool)
+	// StrFn is a compiled expression whose value is a string.
+	StrFn func(*State) (s string, ok bool)
+	// AnyFn is a compiled expression of any type.
+	AnyFn func(*State) (v any, ok bool)
 )
 
-// fastBool compiles a boolean node, or returns nil.
-func fastBool(n ast.Node) boolFn {
+// Bool compiles a boolean node, or returns nil.
+func Bool(n ast.Node) BoolFn {
 	switch n := n.(type) {
 	case *ast.BoolNode:
 		v := n.Value
-		return func(*state) (bool, bool) { return v, true }
+		return func(*State) (bool, bool) { return v, true }
 	case *ast.ConstantNode:
 		if v, ok := n.Value.(bool); ok {
-			return func(*state) (bool, bool) { return v, true }
+			return func(*State) (bool, bool) { return v, true }
 		}
 	case *ast.UnaryNode:
 		if n.Operator == "!" || n.Operator == "not" {
-			if inner := fastBool(n.Node); inner != nil {
-				return func(st *state) (bool, bool) { v, ok := inner(st); return !v, ok }
+			if inner := Bool(n.Node); inner != nil {
+				return func(st *State) (bool, bool) { v, ok := inner(st); return !v, ok }
 			}
 		}
 	case *ast.BinaryNode:
@@ -43,8 +48,8 @@ func fastBool(n ast.Node) boolFn {
 	case *ast.CallNode:
 		return fastCall(n)
 	}
-	if get := fastAny(n); get != nil { // a field that should hold true or false
-		return func(st *state) (bool, bool) {
+	if get := Any(n); get != nil { // a field that should hold true or false
+		return func(st *State) (bool, bool) {
 			v, ok := get(st)
 			b, isBool := v.(bool)
 			return b, ok && isBool
@@ -53,25 +58,25 @@ func fastBool(n ast.Node) boolFn {
 	return nil
 }
 
-func fastBinary(n *ast.BinaryNode) boolFn {
+func fastBinary(n *ast.BinaryNode) BoolFn {
 	switch n.Operator {
 	case "&&", "and":
-		l, r := fastBool(n.Left), fastBool(n.Right)
+		l, r := Bool(n.Left), Bool(n.Right)
 		if l == nil || r == nil {
 			return nil
 		}
-		return func(st *state) (bool, bool) {
+		return func(st *State) (bool, bool) {
 			if v, ok := l(st); !ok || !v {
 				return false, ok
 			}
 			return r(st)
 		}
 	case "||", "or":
-		l, r := fastBool(n.Left), fastBool(n.Right)
+		l, r := Bool(n.Left), Bool(n.Right)
 		if l == nil || r == nil {
 			return nil
 		}
-		return func(st *state) (bool, bool) {
+		return func(st *State) (bool, bool) {
 			if v, ok := l(st); !ok || v {
 				return v, ok
 			}
@@ -85,7 +90,7 @@ func fastBinary(n *ast.BinaryNode) boolFn {
 		if n.Operator == "==" {
 			return eq
 		}
-		return func(st *state) (bool, bool) { v, ok := eq(st); return !v, ok }
+		return func(st *State) (bool, bool) { v, ok := eq(st); return !v, ok }
 	case "<", ">", "<=", ">=":
 		return fastCompare(n)
 	case "contains", "startsWith", "endsWith":
@@ -96,7 +101,7 @@ func fastBinary(n *ast.BinaryNode) boolFn {
 		op := map[string]func(string, string) bool{
 			"contains": strings.Contains, "startsWith": strings.HasPrefix, "endsWith": strings.HasSuffix,
 		}[n.Operator]
-		return func(st *state) (bool, bool) {
+		return func(st *State) (bool, bool) {
 			a, ok := l(st)
 			if !ok {
 				return false, false
@@ -113,7 +118,7 @@ func fastBinary(n *ast.BinaryNode) boolFn {
 		// Rules often share a pattern; within one event its answer on the
 		// same source does not change, so it runs once per event.
 		key := memoKey{pattern: re.String(), source: n.Left.String()}
-		return func(st *state) (bool, bool) {
+		return func(st *State) (bool, bool) {
 			if v, seen := st.matches[key]; seen {
 				return v, true
 			}
@@ -127,7 +132,7 @@ func fastBinary(n *ast.BinaryNode) boolFn {
 		}
 	case "in":
 		set, ok := constStrings(n.Right)
-		l := fastAny(n.Left)
+		l := Any(n.Left)
 		if !ok || l == nil {
 			return nil
 		}
@@ -135,7 +140,7 @@ func fastBinary(n *ast.BinaryNode) boolFn {
 		for _, s := range set {
 			members[s] = struct{}{}
 		}
-		return func(st *state) (bool, bool) {
+		return func(st *State) (bool, bool) {
 			v, ok := l(st)
 			s, isString := v.(string)
 			if !ok || !isString {
@@ -153,7 +158,7 @@ func fastBinary(n *ast.BinaryNode) boolFn {
 type memoKey struct{ pattern, source string }
 
 // fastEqual compiles a == b where one side is a constant.
-func fastEqual(a, b ast.Node) boolFn {
+func fastEqual(a, b ast.Node) BoolFn {
 	if _, ok := constant(a); ok {
 		a, b = b, a
 	}
@@ -163,18 +168,18 @@ func fastEqual(a, b ast.Node) boolFn {
 		if l == nil || r == nil {
 			return nil
 		}
-		return func(st *state) (bool, bool) { x, _ := l(st); y, _ := r(st); return x == y, true }
+		return func(st *State) (bool, bool) { x, _ := l(st); y, _ := r(st); return x == y, true }
 	}
 	if cs, isString := c.(string); isString {
 		if s := fastString(a); s != nil {
-			return func(st *state) (bool, bool) { v, ok := s(st); return ok && v == cs, ok }
+			return func(st *State) (bool, bool) { v, ok := s(st); return ok && v == cs, ok }
 		}
 	}
-	get := fastAny(a)
+	get := Any(a)
 	if get == nil {
 		return nil
 	}
-	return func(st *state) (bool, bool) {
+	return func(st *State) (bool, bool) {
 		v, ok := get(st)
 		if !ok {
 			return false, false
@@ -211,18 +216,18 @@ func equalConst(v, c any) (eq, ok bool) {
 	return false, false
 }
 
-func fastCompare(n *ast.BinaryNode) boolFn {
+func fastCompare(n *ast.BinaryNode) BoolFn {
 	op, left, c, ok := constOnRight(n)
 	if !ok {
 		return nil
 	}
 	cn, ok := number(c)
-	get := fastAny(left)
+	get := Any(left)
 	if !ok || get == nil {
 		return nil
 	}
 	cmp := compareOp(op)
-	return func(st *state) (bool, bool) {
+	return func(st *State) (bool, bool) {
 		v, ok := get(st)
 		vn, isNum := number(v)
 		if !ok || !isNum {
@@ -258,7 +263,7 @@ func compareOp(op string) func(a, b float64) bool {
 	return func(a, b float64) bool { return a >= b }
 }
 
-func fastCall(n *ast.CallNode) boolFn {
+func fastCall(n *ast.CallNode) BoolFn {
 	if callee(n) != "containsAny" || len(n.Arguments) != 2 {
 		return nil
 	}
@@ -267,22 +272,22 @@ func fastCall(n *ast.CallNode) boolFn {
 	if s == nil || !ok {
 		return nil
 	}
-	return func(st *state) (bool, bool) {
+	return func(st *State) (bool, bool) {
 		v, ok := s(st)
-		return ok && ContainsAny(v, words), ok
+		return ok && strfuncs.ContainsAny(v, words), ok
 	}
 }
 
 // fastStringExact compiles a node that is a string by type, never bailing
 // because of a value's type.
-func fastStringExact(n ast.Node) strFn {
+func fastStringExact(n ast.Node) StrFn {
 	switch n := n.(type) {
 	case *ast.StringNode:
 		v := n.Value
-		return func(*state) (string, bool) { return v, true }
+		return func(*State) (string, bool) { return v, true }
 	case *ast.IdentifierNode:
 		if n.Value == "title" {
-			return func(st *state) (string, bool) { return st.ev.Content.Title, true }
+			return func(st *State) (string, bool) { return st.Event.Title, true }
 		}
 	case *ast.MemberNode:
 		return fieldString(n)
@@ -291,10 +296,10 @@ func fastStringExact(n ast.Node) strFn {
 			return nil
 		}
 		if name := callee(n); name == "lower" && isTitle(n.Arguments[0]) {
-			return func(st *state) (string, bool) { return st.titleLower(), true }
+			return func(st *State) (string, bool) { return st.titleLower(), true }
 		} else if f, ok := stringFuncs[name]; ok {
 			if arg := fastStringExact(n.Arguments[0]); arg != nil {
-				return func(st *state) (string, bool) { s, ok := arg(st); return f(s), ok }
+				return func(st *State) (string, bool) { s, ok := arg(st); return f(s), ok }
 			}
 		}
 	}
@@ -303,14 +308,14 @@ func fastStringExact(n ast.Node) strFn {
 
 // fastString compiles a node whose value should be a string; it bails when
 // the value is of another type.
-func fastString(n ast.Node) strFn {
+func fastString(n ast.Node) StrFn {
 	if s := fastStringExact(n); s != nil {
 		return s
 	}
 	if c, ok := n.(*ast.CallNode); ok && len(c.Arguments) == 1 {
 		if f, ok := stringFuncs[callee(c)]; ok {
 			if arg := fastString(c.Arguments[0]); arg != nil {
-				return func(st *state) (string, bool) {
+				return func(st *State) (string, bool) {
 					s, ok := arg(st)
 					if !ok {
 						return "", false
@@ -320,11 +325,11 @@ func fastString(n ast.Node) strFn {
 			}
 		}
 	}
-	get := fastAny(n)
+	get := Any(n)
 	if get == nil {
 		return nil
 	}
-	return func(st *state) (string, bool) {
+	return func(st *State) (string, bool) {
 		v, ok := get(st)
 		s, isString := v.(string)
 		return s, ok && isString
@@ -332,11 +337,11 @@ func fastString(n ast.Node) strFn {
 }
 
 var stringFuncs = map[string]func(string) string{
-	"lower": Lower, "upper": Upper, "titleCase": TitleCase, "slug": Slug, "trim": strings.TrimSpace,
+	"lower": strfuncs.Lower, "upper": strfuncs.Upper, "titleCase": strfuncs.TitleCase, "slug": strfuncs.Slug, "trim": strings.TrimSpace,
 }
 
 // fieldString reads a string field of event or content.
-func fieldString(n *ast.MemberNode) strFn {
+func fieldString(n *ast.MemberNode) StrFn {
 	id, ok := n.Node.(*ast.IdentifierNode)
 	prop, ok2 := n.Property.(*ast.StringNode)
 	if !ok || !ok2 || n.Optional {
@@ -351,50 +356,50 @@ func fieldString(n *ast.MemberNode) strFn {
 	case "event.type":
 		get = func(e *Event) string { return e.Type }
 	case "content.id":
-		get = func(e *Event) string { return e.Content.ID }
+		get = func(e *Event) string { return e.ContentID }
 	case "content.title":
-		get = func(e *Event) string { return e.Content.Title }
+		get = func(e *Event) string { return e.Title }
 	case "content.folder":
-		get = func(e *Event) string { return e.Content.Folder }
+		get = func(e *Event) string { return e.Folder }
 	case "content.visibility":
-		get = func(e *Event) string { return e.Content.Visibility }
+		get = func(e *Event) string { return e.Visibility }
 	default:
 		return nil
 	}
-	return func(st *state) (string, bool) { return get(st.ev), true }
+	return func(st *State) (string, bool) { return get(&st.Event), true }
 }
 
-// fastAny compiles a node to a value: a constant, a field, or a path into
+// Any compiles a node to a value: a constant, a field, or a path into
 // metadata or data. Map reads of a missing key give nil, as in expr; reading
 // through a value that is not a map bails.
-func fastAny(n ast.Node) anyFn {
+func Any(n ast.Node) AnyFn {
 	if c, ok := constant(n); ok {
-		return func(*state) (any, bool) { return c, true }
+		return func(*State) (any, bool) { return c, true }
 	}
 	switch n := n.(type) {
 	case *ast.IdentifierNode:
 		switch n.Value {
 		case "metadata":
-			return func(st *state) (any, bool) { return st.ev.Content.Metadata, true }
+			return func(st *State) (any, bool) { return st.Event.Metadata, true }
 		case "data":
-			return func(st *state) (any, bool) { return st.ev.Data, true }
+			return func(st *State) (any, bool) { return st.Event.Data, true }
 		}
 	case *ast.MemberNode:
 		if s := fieldString(n); s != nil {
-			return func(st *state) (any, bool) { v, _ := s(st); return v, true }
+			return func(st *State) (any, bool) { v, _ := s(st); return v, true }
 		}
 		if id, ok := n.Node.(*ast.IdentifierNode); ok && id.Value == "content" {
 			if p, ok := n.Property.(*ast.StringNode); ok && p.Value == "metadata" {
-				return fastAny(&ast.IdentifierNode{Value: "metadata"})
+				return Any(&ast.IdentifierNode{Value: "metadata"})
 			}
 		}
-		parent := fastAny(n.Node)
+		parent := Any(n.Node)
 		key, ok := n.Property.(*ast.StringNode)
 		if parent == nil || !ok {
 			return nil
 		}
 		k, optional := key.Value, n.Optional
-		return func(st *state) (any, bool) {
+		return func(st *State) (any, bool) {
 			v, ok := parent(st)
 			if !ok {
 				return nil, false
@@ -405,16 +410,16 @@ func fastAny(n ast.Node) anyFn {
 			return nil, optional && v == nil
 		}
 	case *ast.ChainNode:
-		return fastAny(n.Node)
+		return Any(n.Node)
 	case *ast.BinaryNode:
 		if n.Operator != "??" {
 			return nil
 		}
-		l, r := fastAny(n.Left), fastAny(n.Right)
+		l, r := Any(n.Left), Any(n.Right)
 		if l == nil || r == nil {
 			return nil
 		}
-		return func(st *state) (any, bool) {
+		return func(st *State) (any, bool) {
 			v, ok := l(st)
 			if !ok || v != nil {
 				return v, ok
@@ -423,7 +428,7 @@ func fastAny(n ast.Node) anyFn {
 		}
 	}
 	if s := fastStringExact(n); s != nil {
-		return func(st *state) (any, bool) { v, ok := s(st); return v, ok }
+		return func(st *State) (any, bool) { v, ok := s(st); return v, ok }
 	}
 	return nil
 }
@@ -462,7 +467,7 @@ func constStrings(n ast.Node) ([]string, bool) {
 			slices.Sort(out)
 			return out, true
 		default:
-			return stringsArg(v)
+			return strfuncs.Strings(v)
 		}
 	case *ast.ArrayNode:
 		out := make([]string, 0, len(n.Nodes))
@@ -525,14 +530,52 @@ func isTitle(n ast.Node) bool {
 	return false
 }
 
-// fastValue compiles a template expression: a value, or a string helper's
+// Value compiles a template expression: a value, or a string helper's
 // result.
-func fastValue(n ast.Node) anyFn {
-	if get := fastAny(n); get != nil {
+func Value(n ast.Node) AnyFn {
+	if get := Any(n); get != nil {
 		return get
 	}
 	if s := fastString(n); s != nil {
-		return func(st *state) (any, bool) { v, ok := s(st); return v, ok }
+		return func(st *State) (any, bool) { v, ok := s(st); return v, ok }
 	}
 	return nil
+}
+
+// Capture finds the first `x matches "constant"` of a condition, whose groups
+// the rule's templates may read as match: it returns the pattern and the
+// compiled source, or nil, nil.
+func Capture(n ast.Node) (*regexp.Regexp, StrFn) {
+	var (
+		re  *regexp.Regexp
+		src StrFn
+	)
+	ast.Walk(&n, visitorFunc(func(node *ast.Node) {
+		b, ok := (*node).(*ast.BinaryNode)
+		if !ok || b.Operator != "matches" || re != nil {
+			return
+		}
+		if r := constRegexp(b); r != nil {
+			if s := fastString(b.Left); s != nil {
+				re, src = r, s
+			}
+		}
+	}))
+	return re, src
+}
+
+type visitorFunc func(*ast.Node)
+
+func (f visitorFunc) Visit(n *ast.Node) { f(n) }
+
+// NormalOp spells the operators and and or as && and ||, and returns any
+// other operator as it is.
+func NormalOp(op string) string {
+	switch op {
+	case "and":
+		return "&&"
+	case "or":
+		return "||"
+	}
+	return op
 }

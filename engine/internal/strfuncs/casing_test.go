@@ -1,4 +1,4 @@
-package engine
+package strfuncs
 
 import (
 	"encoding/json"
