@@ -45,6 +45,23 @@ func simulateCommand() *cobra.Command {
 	return cmd
 }
 
+// The demo content `organizer simulate` starts with. It agrees with the
+// example rules (examples/rules) and webhooks (examples/payloads): every
+// team a rule grants a permission to exists, and every bundle a SHIFT72
+// rule files into, so each demo item's webhook ends applied, never dead
+// (TestSimulateDemoApplied). VaultStream teams are made by people, never by
+// organizer: publish.yaml grants the item's department's team, or General.
+var (
+	demoTeams   = []string{"Communications", "General", "HR", "Sales", "ÉQUIPE FINANCE"}
+	demoContent = []vaultstreamtest.Content{
+		{ID: "c_1001", Title: "Onboarding 101: Security basics", Metadata: map[string]any{"department": "HR"}},
+		{ID: "c_1002", Title: "Q3 All-Hands and Town Hall", Metadata: map[string]any{"department": "Communications"}},
+		{ID: "c_1003", Title: "Budget walkthrough FY27", Metadata: map[string]any{"department": "ÉQUIPE FINANCE"}},
+	}
+	demoFilms   = []shift72test.Film{{ID: 176, Title: "The Matrix", Genres: []string{"Sci-Fi"}, Published: true}}
+	demoBundles = []string{"Ready To Publish"}
+)
+
 // simulator builds a seeded simulator and says where its API lives.
 func simulator(name, token string) (handler http.Handler, base, tokenEnv, apiToken string, err error) {
 	switch name {
@@ -54,19 +71,24 @@ func simulator(name, token string) (handler http.Handler, base, tokenEnv, apiTok
 			opts = append(opts, vaultstreamtest.WithToken(token))
 		}
 		s := vaultstreamtest.New(opts...)
-		s.AddTeam("HR")
-		s.AddTeam("Sales")
-		s.AddContent(vaultstreamtest.Content{ID: "c_1001", Title: "Onboarding 101: Security basics", Metadata: map[string]any{"department": "HR"}})
-		s.AddContent(vaultstreamtest.Content{ID: "c_1002", Title: "Q3 All-Hands and Town Hall", Metadata: map[string]any{"department": "Communications"}})
-		s.AddContent(vaultstreamtest.Content{ID: "c_1003", Title: "Budget walkthrough FY27", Metadata: map[string]any{"department": "ÉQUIPE FINANCE"}})
+		for _, team := range demoTeams {
+			s.AddTeam(team)
+		}
+		for _, c := range demoContent {
+			s.AddContent(c)
+		}
 		return s.Handler(), "/v1", "ORGANIZER_VAULTSTREAM", s.Token(), nil
 	case "shift72":
 		if token == "" {
 			token = shift72test.AdminToken
 		}
 		s := shift72test.NewUnstartedServer(shift72test.WithAdminToken(token))
-		s.AddFilm(shift72test.Film{ID: 176, Title: "The Matrix", Genres: []string{"Sci-Fi"}, Published: true})
-		s.AddBundle("Ready To Publish", shift72test.StatusDraft)
+		for _, f := range demoFilms {
+			s.AddFilm(f)
+		}
+		for _, b := range demoBundles {
+			s.AddBundle(b, shift72test.StatusDraft)
+		}
 		return s.Handler(), "", "ORGANIZER_SHIFT72", token, nil
 	}
 	return nil, "", "", "", fmt.Errorf("unknown simulator %q: want vaultstream or shift72", name)

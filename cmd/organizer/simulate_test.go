@@ -3,13 +3,21 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"regexp"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/organizer-dev/organizer/adapters/shift72/shift72test"
+	"github.com/organizer-dev/organizer/adapters/vaultstream/vaultstreamtest"
 )
 
 // syncBuffer is a bytes.Buffer safe to read while the command writes it.
@@ -79,4 +87,181 @@ func TestSimulate(t *testing.T) {
 	}
 	require.Equal(t, exitUsage, run(context.Background(), []string{"simulate"}, &bytes.Buffer{}, &bytes.Buffer{}))
 	require.Equal(t, exitUsage, run(context.Background(), []string{"simulate", "vimeo"}, &bytes.Buffer{}, &bytes.Buffer{}))
+}
+
+// TestSimulateDemoApplied runs the README's walkthrough in process: both
+// simulators with their demo content, `organizer serve` with the example
+// rules pointed at them, then every example webhook of examples/payloads and,
+// for VaultStream, an upload and a transcode of each demo item. Each must end
+// applied. A dead letter here means the example rules and the demo content
+// disagree: a team a rule grants, or a bundle it files into, is missing.
+// It also checks what the README says of a redelivery and of a replay.
+func TestSimulateDemoApplied(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the service; skipped in -short mode")
+	}
+	const secret = "demo webhook secret"
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+
+	t.Setenv("ORGANIZER_ADMIN_TOKEN", "") // the admin API answers loopback
+	for _, name := range []string{"vaultstream", "shift72"} {
+		env := startSimulator(ctx, t, name)
+		for k, v := range env {
+			t.Setenv(k, v)
+		}
+		t.Setenv("ORGANIZER_"+strings.ToUpper(name)+"_WEBHOOK_SECRET", secret)
+	}
+	base := startServeInProcess(ctx, t, "--rules", examplesRules)
+
+	type webhook struct {
+		what, provider string
+		body           []byte
+	}
+	var hooks []webhook
+	payloads, err := filepath.Glob("../../examples/payloads/*.json")
+	require.NoError(t, err)
+	for _, p := range payloads {
+		body, err := os.ReadFile(p)
+		require.NoError(t, err)
+		provider, _, _ := strings.Cut(filepath.Base(p), "-")
+		hooks = append(hooks, webhook{filepath.Base(p), provider, body})
+	}
+	for _, c := range demoContent {
+		for _, typ := range []string{"content.uploaded", "content.transcoded"} {
+			data := map[string]any{"content_id": c.ID}
+			if typ == "content.uploaded" {
+				data["title"] = c.Title
+			}
+			body, err := vaultstreamtest.WebhookBody(typ, data)
+			require.NoError(t, err)
+			hooks = append(hooks, webhook{typ + " of demo item " + c.ID, "vaultstream", body})
+		}
+	}
+
+	client := &http.Client{Timeout: 10 * time.Second}
+	post := func(h webhook) (status int, id string, duplicate bool) {
+		t.Helper()
+		url := base + "/webhooks/" + h.provider
+		var req *http.Request
+		var err error
+		switch h.provider {
+		case "vaultstream":
+			req, err = vaultstreamtest.NewWebhookRequest(ctx, url, secret, h.body)
+		case "shift72":
+			req, err = shift72test.NewWebhookRequest(ctx, url, secret, h.body)
+		default:
+			t.Fatalf("%s: examples/payloads names start with the provider: vaultstream-… or shift72-…", h.what)
+		}
+		require.NoError(t, err)
+		resp, err := client.Do(req)
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		var ans struct {
+			EventID   string `json:"event_id"`
+			Duplicate bool   `json:"duplicate"`
+		}
+		require.NoError(t, json.NewDecoder(resp.Body).Decode(&ans), h.what)
+		return resp.StatusCode, ans.EventID, ans.Duplicate
+	}
+	ids := make([]string, len(hooks))
+	for i, h := range hooks {
+		status, id, duplicate := post(h)
+		require.Equal(t, http.StatusAccepted, status, h.what)
+		require.False(t, duplicate, h.what)
+		ids[i] = id
+	}
+	for i, h := range hooks {
+		requireEventEnds(t, client, base, ids[i], h.what, "applied")
+	}
+
+	// The same bytes again: the same event, nothing new to do.
+	status, id, duplicate := post(hooks[0])
+	require.Equal(t, http.StatusOK, status)
+	require.True(t, duplicate)
+	require.Equal(t, ids[0], id)
+	// A replay decides it again with the rules in force.
+	resp, err := client.Post(base+"/v1/events/"+ids[0]+"/replay", "application/json", nil)
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusAccepted, resp.StatusCode)
+	requireEventEnds(t, client, base, ids[0], hooks[0].what+", replayed", "applied")
+}
+
+// startSimulator runs `organizer simulate name` in process on a free
+// loopback port until ctx ends, and returns the settings it printed.
+func startSimulator(ctx context.Context, t *testing.T, name string) map[string]string {
+	t.Helper()
+	var stdout, stderr syncBuffer
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, []string{"simulate", name, "--addr", "127.0.0.1:0"}, &stdout, &stderr)
+	}()
+	t.Cleanup(func() { <-done })
+	exports := regexp.MustCompile(`export (ORGANIZER_\w+)=(\S+)`)
+	env := map[string]string{}
+	require.Eventually(t, func() bool {
+		for _, m := range exports.FindAllStringSubmatch(stdout.String(), -1) {
+			env[m[1]] = m[2]
+		}
+		return len(env) == 2
+	}, 5*time.Second, 10*time.Millisecond, "simulate %s: %s%s", name, stdout.String(), stderr.String())
+	return env
+}
+
+// startServeInProcess runs `organizer serve` in process on a free loopback
+// port with a fresh data directory until ctx ends, waits until it is
+// ready, and returns its base URL.
+func startServeInProcess(ctx context.Context, t *testing.T, args ...string) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := ln.Addr().String()
+	require.NoError(t, ln.Close())
+
+	ctx, cancel := context.WithCancel(ctx)
+	var stderr syncBuffer
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, append([]string{"serve", "--addr", addr, "--data", t.TempDir()}, args...), &stderr, &stderr)
+	}()
+	t.Cleanup(func() {
+		cancel()
+		<-done
+		if t.Failed() {
+			t.Logf("serve's log:\n%s", stderr.String())
+		}
+	})
+	base := "http://" + addr
+	require.Eventually(t, func() bool {
+		resp, err := http.Get(base + "/readyz")
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	}, 30*time.Second, 50*time.Millisecond, "serve did not become ready")
+	return base
+}
+
+// requireEventEnds waits until the event leaves queued and retrying, and
+// requires the status it ends in.
+func requireEventEnds(t *testing.T, client *http.Client, base, id, what, want string) {
+	t.Helper()
+	var e struct {
+		Status, Error string
+		Results       []struct{ Action, Outcome, Error string }
+	}
+	require.Eventually(t, func() bool {
+		resp, err := client.Get(base + "/v1/events/" + id)
+		if err != nil {
+			return false
+		}
+		defer resp.Body.Close()
+		if resp.StatusCode != http.StatusOK || json.NewDecoder(resp.Body).Decode(&e) != nil {
+			return false
+		}
+		return e.Status != "queued" && e.Status != "retrying"
+	}, 30*time.Second, 50*time.Millisecond, "%s: event %s still %q (%s)", what, id, e.Status, e.Error)
+	require.Equal(t, want, e.Status, "%s: event %s: %s; results %+v", what, id, e.Error, e.Results)
 }
