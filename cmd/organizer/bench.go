@@ -18,8 +18,8 @@ import (
 	"github.com/organizer-dev/organizer/adapters"
 	"github.com/organizer-dev/organizer/adapters/vaultstream"
 	"github.com/organizer-dev/organizer/adapters/vaultstream/vaultstreamtest"
+	"github.com/organizer-dev/organizer/cmd/organizer/internal/loadgen"
 	"github.com/organizer-dev/organizer/server"
-	loadgen "github.com/organizer-dev/organizer/server/load"
 )
 
 // benchRules are the rules the benchmarks run: the guide's Pattern 3

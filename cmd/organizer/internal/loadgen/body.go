@@ -1,4 +1,4 @@
-package load
+package loadgen
 
 import (
 	"crypto/sha256"
@@ -24,11 +24,11 @@ func verifier(provider string) (adapters.HMACVerifier, error) {
 	case shift72.Name:
 		return shift72.Verifier(), nil
 	}
-	return adapters.HMACVerifier{}, fmt.Errorf("load: unknown provider %q (known: %s, %s)", provider, vaultstream.Name, shift72.Name)
+	return adapters.HMACVerifier{}, fmt.Errorf("loadgen: unknown provider %q (known: %s, %s)", provider, vaultstream.Name, shift72.Name)
 }
 
 // errNoSecret is returned by Sign and Run when there is no secret to sign with.
-var errNoSecret = errors.New("load: no webhook secret to sign with")
+var errNoSecret = errors.New("loadgen: no webhook secret to sign with")
 
 // Sign returns the headers a provider sends with body, signed with secret:
 // Content-Type application/json and the provider's signature header

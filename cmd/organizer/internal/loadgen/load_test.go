@@ -1,4 +1,4 @@
-package load
+package loadgen
 
 import (
 	"bytes"
@@ -190,7 +190,7 @@ func TestRunRefusesBadInput(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			_, err := Run(context.Background(), c.t, c.o)
 			require.Error(t, err)
-			require.True(t, strings.HasPrefix(err.Error(), "load: "), err.Error())
+			require.True(t, strings.HasPrefix(err.Error(), "loadgen: "), err.Error())
 		})
 	}
 }

@@ -1,9 +1,9 @@
-// Package load is the engine of organizer's load tool: it sends signed,
+// Package loadgen is the engine of organizer's load tool: it sends signed,
 // distinct, realistic webhooks to an intake with many keep-alive
 // connections and reports throughput and latency. Reference is the
 // in-memory intake (verify, decode, answer; nothing stored) the durable one
 // is compared with.
-package load
+package loadgen
 
 import (
 	"bytes"
@@ -141,7 +141,7 @@ func Run(ctx context.Context, t Target, o Options) (Report, error) {
 	wg.Wait()
 	finished := time.Now()
 
-	rep := Report{Name: t.Provider + "@" + hostOf(endpoint), Statuses: map[int]int{}}
+	rep := Report{Name: t.Provider + "@" + endpoint.Host, Statuses: map[int]int{}}
 	if finished.After(r.measureFrom) {
 		rep.Elapsed = finished.Sub(r.measureFrom)
 	}
@@ -174,7 +174,7 @@ func Run(ctx context.Context, t Target, o Options) (Report, error) {
 		rep.Max = all[len(all)-1]
 	}
 	if err := ctx.Err(); err != nil {
-		return rep, fmt.Errorf("load: run against %s interrupted: %w", endpoint, err)
+		return rep, fmt.Errorf("loadgen: run against %s interrupted: %w", endpoint, err)
 	}
 	return rep, nil
 }
@@ -188,41 +188,34 @@ func percentile(sorted []time.Duration, p int) time.Duration {
 	return sorted[min(max(rank, 1), len(sorted))-1]
 }
 
-func hostOf(endpoint string) string {
-	if u, err := url.Parse(endpoint); err == nil {
-		return u.Host
-	}
-	return endpoint
-}
-
 // validate checks the target and options, fills in the defaults and returns
-// the endpoint's URL.
-func validate(t Target, o *Options) (string, error) {
+// the endpoint's URL, parsed once for the whole run.
+func validate(t Target, o *Options) (*url.URL, error) {
 	if _, err := verifier(t.Provider); err != nil {
-		return "", err
+		return nil, err
 	}
 	if t.Secret == "" {
-		return "", errNoSecret
+		return nil, errNoSecret
 	}
 	u, err := url.Parse(t.URL)
 	if err != nil {
-		return "", fmt.Errorf("load: target URL %q: %w", t.URL, err)
+		return nil, fmt.Errorf("loadgen: target URL %q: %w", t.URL, err)
 	}
 	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return "", fmt.Errorf("load: target URL %q: want http://host[:port] or https://host[:port]", t.URL)
+		return nil, fmt.Errorf("loadgen: target URL %q: want http://host[:port] or https://host[:port]", t.URL)
 	}
 	if u.RawQuery != "" || u.Fragment != "" {
-		return "", fmt.Errorf("load: target URL %q: want a base URL without query or fragment", t.URL)
+		return nil, fmt.Errorf("loadgen: target URL %q: want a base URL without query or fragment", t.URL)
 	}
 	switch {
 	case o.Concurrency < 0 || o.Concurrency > maxConcurrency:
-		return "", fmt.Errorf("load: concurrency %d: want 1 to %d (0: %d)", o.Concurrency, maxConcurrency, DefaultConcurrency)
+		return nil, fmt.Errorf("loadgen: concurrency %d: want 1 to %d (0: %d)", o.Concurrency, maxConcurrency, DefaultConcurrency)
 	case o.Requests < 0:
-		return "", fmt.Errorf("load: requests %d: want 0 (use the duration) or more", o.Requests)
+		return nil, fmt.Errorf("loadgen: requests %d: want 0 (use the duration) or more", o.Requests)
 	case o.Duration < 0:
-		return "", fmt.Errorf("load: duration %s: want 0 or more", o.Duration)
+		return nil, fmt.Errorf("loadgen: duration %s: want 0 or more", o.Duration)
 	case o.Warmup < 0:
-		return "", fmt.Errorf("load: warmup %s: want 0 or more", o.Warmup)
+		return nil, fmt.Errorf("loadgen: warmup %s: want 0 or more", o.Warmup)
 	}
 	if o.Concurrency == 0 {
 		o.Concurrency = DefaultConcurrency
@@ -235,7 +228,11 @@ func validate(t Target, o *Options) (string, error) {
 		_, _ = rand.Read(b[:]) // crypto/rand.Read never fails
 		o.Seed = hex.EncodeToString(b[:])
 	}
-	return strings.TrimRight(u.String(), "/") + "/webhooks/" + url.PathEscape(t.Provider), nil
+	endpoint, err := url.Parse(strings.TrimRight(u.String(), "/") + "/webhooks/" + url.PathEscape(t.Provider))
+	if err != nil { // a valid base URL and an escaped segment: cannot happen
+		return nil, fmt.Errorf("loadgen: target URL %q: %w", t.URL, err)
+	}
+	return endpoint, nil
 }
 
 // newTransport is tuned for many keep-alive connections to one host.
@@ -257,7 +254,7 @@ func newTransport(concurrency int) *http.Transport {
 // runner is what the workers share; only the counters change.
 type runner struct {
 	ctx         context.Context
-	endpoint    string
+	endpoint    *url.URL // shared by every request, never modified
 	secret      string
 	sigHeader   string
 	sigPrefix   string
@@ -319,14 +316,7 @@ func (w *worker) loop() {
 		if r.reqTimeout > 0 {
 			ctx, cancel = context.WithTimeout(r.ctx, r.reqTimeout)
 		}
-		req, err := http.NewRequestWithContext(ctx, http.MethodPost, r.endpoint, bytes.NewReader(body))
-		if err != nil { // the endpoint was validated: cannot happen
-			cancel()
-			w.fail(counted, fmt.Sprintf("building the request: %v", err))
-			continue
-		}
-		req.Header["Content-Type"] = contentTypeJSON
-		req.Header[r.sigHeader] = []string{string(w.sig)}
+		req := r.newRequest(ctx, body, string(w.sig))
 
 		began := time.Now()
 		resp, err := r.client.Do(req)
@@ -371,6 +361,25 @@ func (w *worker) loop() {
 			w.latencies = append(w.latencies, latency)
 		}
 	}
+}
+
+// newRequest is the POST of body to the endpoint, as
+// http.NewRequestWithContext makes it but on the URL parsed once by
+// validate instead of parsing the endpoint again for every request.
+func (r *runner) newRequest(ctx context.Context, body []byte, sig string) *http.Request {
+	req := &http.Request{
+		Method:        http.MethodPost,
+		URL:           r.endpoint,
+		Proto:         "HTTP/1.1",
+		ProtoMajor:    1,
+		ProtoMinor:    1,
+		Header:        http.Header{"Content-Type": contentTypeJSON, r.sigHeader: {sig}},
+		Body:          io.NopCloser(bytes.NewReader(body)),
+		GetBody:       func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil },
+		ContentLength: int64(len(body)),
+		Host:          r.endpoint.Host,
+	}
+	return req.WithContext(ctx)
 }
 
 // fail counts a failed request and remembers the first error.
