@@ -20,10 +20,11 @@ import (
 // maxResponse is the most of a successful response body a Client reads.
 const maxResponse = 16 << 20
 
-// Client is SHIFT72's API as organizer uses it (research/shift72.md,
-// sections 1, 2 and 4): films and TV seasons are read by show_multiple, and a
-// folder is a bundle, whose items are read and replaced whole. Every other
-// action is Unsupported: the public API has no write for it.
+// Client is SHIFT72's API as organizer uses it: films and TV seasons are
+// read by show_multiple (the meta API's v2 film and TV season endpoints),
+// and a folder is a bundle, whose items are read and replaced whole (the
+// meta API's v1 bundles). Every other action is Unsupported: the public
+// API has no write for it.
 //
 // A Client is safe for concurrent use. Its Apply calls serialise the
 // read-modify-write of one bundle's items, so concurrent folder actions on
@@ -54,8 +55,8 @@ func NewClient(baseURL, token string, opts ...adapters.ClientOption) *Client {
 	}
 }
 
-// The slugs a Client reads and files: films and TV seasons
-// (research/shift72.md §1).
+// The slugs a Client reads and files: films ("/film/N") and TV seasons
+// ("/tv/X/season/N"), as SHIFT72's webhooks and APIs name items.
 var (
 	filmSlug   = regexp.MustCompile(`^/film/(0|[1-9][0-9]*)$`)
 	seasonSlug = regexp.MustCompile(`^/tv/(0|[1-9][0-9]*)/season/(0|[1-9][0-9]*)$`)
@@ -341,7 +342,7 @@ func (c *Client) call(ctx context.Context, method, path string, body, out any) e
 	}
 	req, err := http.NewRequestWithContext(ctx, method, c.base+path, rd)
 	if err != nil {
-		return permanent("%s %s: %v", method, stripQuery(path), c.redact(err.Error()))
+		return adapters.Redact(permanent("%s %s: %v", method, stripQuery(path), err), c.token)
 	}
 	req.Header.Set("X-Auth-Token", c.token)
 	req.Header.Set("X-Bypass-Cache", "1")
@@ -369,11 +370,11 @@ func (c *Client) call(ctx context.Context, method, path string, body, out any) e
 	}
 	if err != nil {
 		// A cut or garbled answer: worth another try later.
-		return &adapters.CallError{
+		return adapters.Redact(&adapters.CallError{
 			Kind:    adapters.Transient,
 			Status:  resp.StatusCode,
-			Message: c.redact(fmt.Sprintf("%s %s: unreadable answer: %v", method, stripQuery(path), err)),
-		}
+			Message: fmt.Sprintf("%s %s: unreadable answer: %v", method, stripQuery(path), err),
+		}, c.token)
 	}
 	return nil
 }
@@ -385,30 +386,9 @@ func (c *Client) annotate(err error, method, path string) error {
 	if !ok {
 		return err
 	}
-	ce.Message = c.redact(method + " " + stripQuery(path) + ": " + ce.Message)
-	if ce.Err != nil && c.token != "" && strings.Contains(ce.Err.Error(), c.token) {
-		ce.Err = redactedError{msg: c.redact(ce.Err.Error()), err: ce.Err}
-	}
-	return ce
+	ce.Message = method + " " + stripQuery(path) + ": " + ce.Message
+	return adapters.Redact(ce, c.token)
 }
-
-// redact removes the token from s.
-func (c *Client) redact(s string) string {
-	if c.token == "" {
-		return s
-	}
-	return strings.ReplaceAll(s, c.token, "[redacted]")
-}
-
-// redactedError is an error whose message had the token removed; it still
-// unwraps to the original, for errors.Is.
-type redactedError struct {
-	msg string
-	err error
-}
-
-func (e redactedError) Error() string { return e.msg }
-func (e redactedError) Unwrap() error { return e.err }
 
 func stripQuery(path string) string {
 	if i := strings.IndexByte(path, '?'); i >= 0 {

@@ -158,7 +158,7 @@ func (c *Client) call(ctx context.Context, t *tally, method, path string, query 
 	}
 	req, err := http.NewRequestWithContext(ctx, method, u, rd)
 	if err != nil {
-		return 0, c.scrub(&adapters.CallError{Kind: adapters.Permanent, Message: "building the request: " + err.Error(), Err: err})
+		return 0, adapters.Redact(&adapters.CallError{Kind: adapters.Permanent, Message: "building the request: " + err.Error(), Err: err}, c.token)
 	}
 	req.Header.Set("Authorization", "Bearer "+c.token)
 	req.Header.Set("Accept", "application/json")
@@ -174,13 +174,13 @@ func (c *Client) call(ctx context.Context, t *tally, method, path string, query 
 		if resp != nil {
 			adapters.DrainClose(resp.Body)
 		}
-		return statusOf(resp), c.scrub(err)
+		return statusOf(resp), adapters.Redact(err, c.token)
 	}
 	defer adapters.DrainClose(resp.Body)
 	if out != nil {
 		if err := json.NewDecoder(io.LimitReader(resp.Body, maxAnswer)).Decode(out); err != nil {
-			return resp.StatusCode, c.scrub(&adapters.CallError{Kind: adapters.Permanent, Status: resp.StatusCode,
-				Message: fmt.Sprintf("%s %s: the answer is not the expected JSON: %v", method, path, err)})
+			return resp.StatusCode, adapters.Redact(&adapters.CallError{Kind: adapters.Permanent, Status: resp.StatusCode,
+				Message: fmt.Sprintf("%s %s: the answer is not the expected JSON: %v", method, path, err)}, c.token)
 		}
 	}
 	return resp.StatusCode, nil
@@ -191,22 +191,6 @@ func statusOf(resp *http.Response) int {
 		return 0
 	}
 	return resp.StatusCode
-}
-
-// scrub removes the token from an error's message, should a platform or a
-// proxy ever echo it.
-func (c *Client) scrub(err error) error {
-	var ce *adapters.CallError
-	if c.token == "" || !errors.As(err, &ce) {
-		return err
-	}
-	if strings.Contains(ce.Message, c.token) {
-		ce.Message = strings.ReplaceAll(ce.Message, c.token, "[redacted]")
-	}
-	if ce.Err != nil && strings.Contains(ce.Err.Error(), c.token) {
-		ce.Err = errors.New(strings.ReplaceAll(ce.Err.Error(), c.token, "[redacted]"))
-	}
-	return err
 }
 
 // apiErrorBody is the error body of API.md.
