@@ -28,7 +28,7 @@ type caseFile struct {
 			Plan    map[string]any `yaml:"plan"`
 			Trace   []struct {
 				Rule       string         `yaml:"rule"`
-				Result     Result         `yaml:"result"`
+				Result     Verdict        `yaml:"result"`
 				Detail     string         `yaml:"detail"`
 				Values     map[string]any `yaml:"values"`
 				Overridden []string       `yaml:"overridden"`
@@ -50,7 +50,7 @@ func TestCases(t *testing.T) {
 			t.Run(filepath.Base(path)+"/"+c.Note, func(t *testing.T) {
 				set := &rules.Set{}
 				require.Empty(t, set.Add("case.yaml", []byte(c.Rules)))
-				rs, errs := Compile(set)
+				rs, errs := compileSet(set)
 				require.Empty(t, errs)
 				evJSON, err := json.Marshal(c.Event)
 				require.NoError(t, err)
@@ -72,7 +72,7 @@ func TestCases(t *testing.T) {
 				}
 				var errored []string
 				for _, e := range full.Trace {
-					if e.Result == Errored {
+					if e.Verdict == Errored {
 						errored = append(errored, e.Rule)
 					}
 				}
@@ -82,7 +82,7 @@ func TestCases(t *testing.T) {
 				requirePlan(t, w.Plan, full.Plan)
 				for _, want := range w.Trace {
 					got := findEntry(t, full.Trace, want.Rule)
-					require.Equal(t, want.Result, got.Result, "rule %s: %s", want.Rule, got.Detail)
+					require.Equal(t, want.Result, got.Verdict, "rule %s: %s", want.Rule, got.Detail)
 					require.Contains(t, got.Detail, want.Detail, "rule %s", want.Rule)
 					require.Regexp(t, `^case\.yaml:\d+:5$`, got.Position)
 					switch {

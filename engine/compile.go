@@ -17,7 +17,7 @@ import (
 	"github.com/organizer-dev/organizer/rules"
 )
 
-// Option configures Compile.
+// Option configures how Load and LoadFiles compile rules.
 type Option func(*config)
 
 type config struct {
@@ -108,9 +108,9 @@ func (rs *Ruleset) RuleNames() []string {
 	return out
 }
 
-// Compile compiles a loaded rule set. It returns every problem, sorted; the
+// compileSet compiles a loaded rule set. It returns every problem, sorted; the
 // ruleset is nil when there is any.
-func Compile(set *rules.Set, opts ...Option) (*Ruleset, rules.ErrorList) {
+func compileSet(set *rules.Set, opts ...Option) (*Ruleset, rules.ErrorList) {
 	var cfg config
 	for _, o := range opts {
 		o(&cfg)

@@ -31,9 +31,7 @@ func TestCompileErrors(t *testing.T) {
 	require.NotEmpty(t, files)
 	for _, path := range files {
 		t.Run(filepath.Base(path), func(t *testing.T) {
-			set, errs := rules.Load(path)
-			require.Empty(t, errs)
-			rs, errs := Compile(set, testOptions...)
+			rs, errs := compileSet(parsed(t, path), testOptions...)
 			require.Nil(t, rs)
 			got := errs.Error() + "\n"
 			golden := strings.TrimSuffix(path, ".yaml") + ".golden"
@@ -53,9 +51,7 @@ func TestErrorColumnPointsAtName(t *testing.T) {
 	text, err := os.ReadFile("testdata/compile_err/positions.yaml")
 	require.NoError(t, err)
 	lines := strings.Split(string(text), "\n")
-	set, errs := rules.Load("testdata/compile_err/positions.yaml")
-	require.Empty(t, errs)
-	_, errs = Compile(set)
+	_, errs := compileSet(parsed(t, "testdata/compile_err/positions.yaml"))
 	require.Len(t, errs, 7)
 	for _, e := range errs {
 		name := misspelled(e.Message)
@@ -75,4 +71,16 @@ func misspelled(msg string) string {
 		}
 	}
 	return ""
+}
+
+// parsed reads, parses and validates one rule file that has no problem
+// before compilation.
+func parsed(t *testing.T, path string) *rules.Set {
+	t.Helper()
+	text, err := os.ReadFile(path)
+	require.NoError(t, err)
+	set := &rules.Set{}
+	require.Empty(t, set.Add(path, text))
+	require.Empty(t, rules.Validate(set))
+	return set
 }

@@ -5,11 +5,11 @@ import (
 	"time"
 )
 
-// Env is the vocabulary of rule expressions. Its expr tags are the names a
+// exprEnv is the vocabulary of rule expressions. Its expr tags are the names a
 // rule can use; expressions are type-checked against it when rules load.
-type Env struct {
-	Event    EventVars         `expr:"event"`
-	Content  ContentVars       `expr:"content"`
+type exprEnv struct {
+	Event    eventVars         `expr:"event"`
+	Content  contentVars       `expr:"content"`
 	Title    string            `expr:"title"`    // content.title
 	Metadata map[string]any    `expr:"metadata"` // content.metadata
 	Data     map[string]any    `expr:"data"`     // the raw provider payload
@@ -23,16 +23,16 @@ type Env struct {
 	Ctx context.Context `expr:"ctx"` // carries the evaluation deadline; not for rules
 }
 
-// EventVars is `event` in expressions.
-type EventVars struct {
+// eventVars is `event` in expressions.
+type eventVars struct {
 	ID         string    `expr:"id"`
 	Provider   string    `expr:"provider"`
 	Type       string    `expr:"type"`
 	ReceivedAt time.Time `expr:"received_at"`
 }
 
-// ContentVars is `content` in expressions.
-type ContentVars struct {
+// contentVars is `content` in expressions.
+type contentVars struct {
 	ID         string         `expr:"id"`
 	Title      string         `expr:"title"`
 	Metadata   map[string]any `expr:"metadata"`
@@ -41,13 +41,13 @@ type ContentVars struct {
 	Visibility string         `expr:"visibility"`
 }
 
-// Names are the top-level names rules may use, for suggestions.
-var Names = []string{"event", "content", "title", "metadata", "data", "now", "lists", "match"}
+// envNames are the top-level names rules may use, for suggestions.
+var envNames = []string{"event", "content", "title", "metadata", "data", "now", "lists", "match"}
 
-func newEnv(ctx context.Context, ev *Event, now time.Time) *Env {
-	return &Env{
-		Event: EventVars{ID: ev.ID, Provider: ev.Provider, Type: ev.Type, ReceivedAt: ev.ReceivedAt},
-		Content: ContentVars{ID: ev.Content.ID, Title: ev.Content.Title, Metadata: ev.Content.Metadata,
+func newEnv(ctx context.Context, ev *Event, now time.Time) *exprEnv {
+	return &exprEnv{
+		Event: eventVars{ID: ev.ID, Provider: ev.Provider, Type: ev.Type, ReceivedAt: ev.ReceivedAt},
+		Content: contentVars{ID: ev.Content.ID, Title: ev.Content.Title, Metadata: ev.Content.Metadata,
 			Folder: ev.Content.Folder, Tags: ev.Content.Tags, Visibility: ev.Content.Visibility},
 		Title:    ev.Content.Title,
 		Metadata: ev.Content.Metadata,

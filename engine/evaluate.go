@@ -156,7 +156,7 @@ func (rs *Ruleset) traceAll(st *state, b *fastpath.Bucket, d *Decision, m *merge
 		}
 		e := rs.traceOne(st, r, m)
 		d.Trace = append(d.Trace, e)
-		if e.Result == Matched {
+		if e.Verdict == Matched {
 			d.Matched = append(d.Matched, r.name)
 			if r.stop {
 				stoppedBy = r.name
@@ -193,7 +193,7 @@ func (rs *Ruleset) traceOne(st *state, r *rule, m *merger) TraceEntry {
 	}
 	e := r.entry(NotMatched, "when is false")
 	if matched {
-		e.Result, e.Detail = Matched, "when is true"
+		e.Verdict, e.Detail = Matched, "when is true"
 		if r.when == nil {
 			e.Detail = "the rule has no condition"
 		}
@@ -266,8 +266,8 @@ func (r *rule) setCapture(st *state) {
 	}
 }
 
-func (r *rule) entry(res Result, detail string) TraceEntry {
-	return TraceEntry{Rule: r.name, Position: r.position, Result: res, Detail: detail}
+func (r *rule) entry(v Verdict, detail string) TraceEntry {
+	return TraceEntry{Rule: r.name, Position: r.position, Verdict: v, Detail: detail}
 }
 
 // errorEntry records a rule that could not be evaluated. When the condition

@@ -20,11 +20,13 @@ import (
 	"github.com/organizer-dev/organizer/rules"
 )
 
-// Limits on user expressions (see research/security.md section 5).
+// Limits on user expressions, so that a rule cannot make evaluation slow or
+// large: its source and syntax tree are bounded when it compiles, and the
+// memory the expr VM may use when it runs.
 const (
-	MaxExprLen   = 4096 // bytes of source per expression, checked before parsing
-	MaxExprNodes = 1000 // AST nodes per expression
-	MemoryBudget = 100_000
+	maxExprLen   = 4096 // bytes of source per expression, checked before parsing
+	maxExprNodes = 1000 // AST nodes per expression
+	memoryBudget = 100_000
 )
 
 // disabledBuiltins are expr builtins rules may not call: now reads the clock
@@ -38,7 +40,7 @@ type exprCompiler struct {
 }
 
 func newExprCompiler(lists map[string][]string) *exprCompiler {
-	base := []expr.Option{expr.Env(Env{}), expr.MaxNodes(MaxExprNodes)}
+	base := []expr.Option{expr.Env(exprEnv{}), expr.MaxNodes(maxExprNodes)}
 	for _, name := range disabledBuiltins {
 		base = append(base, expr.DisableBuiltin(name))
 	}
@@ -87,8 +89,8 @@ func (c *compiled) vmProgram() (*vm.Program, error) {
 // compile compiles the expression src, found at rune offset off of the
 // scalar s. A condition must be boolean.
 func (c *exprCompiler) compile(s rules.Scalar, off int, src string, condition bool) (*compiled, *rules.Error) {
-	if len(src) > MaxExprLen {
-		return nil, rules.Errorf(s.PosAt(off), "expression is %d bytes long; the limit is %d", len(src), MaxExprLen)
+	if len(src) > maxExprLen {
+		return nil, rules.Errorf(s.PosAt(off), "expression is %d bytes long; the limit is %d", len(src), maxExprLen)
 	}
 	opts := slices.Clip(c.base)
 	if condition {
@@ -153,24 +155,24 @@ func (c *exprCompiler) positioned(s rules.Scalar, off int, err error, condition 
 
 var (
 	unknownName  = regexp.MustCompile(`^unknown name (\w+)`)
-	noField      = regexp.MustCompile(`^type engine\.(Event|Content)Vars has no field (\w+)`)
+	noField      = regexp.MustCompile(`^type engine\.(event|content)Vars has no field (\w+)`)
 	fieldsByType = map[string][]string{
-		"Event":   {"id", "provider", "type", "received_at"},
-		"Content": {"id", "title", "metadata", "folder", "tags", "visibility"},
+		"event":   {"id", "provider", "type", "received_at"},
+		"content": {"id", "title", "metadata", "folder", "tags", "visibility"},
 	}
 )
 
 // friendly rewrites expr's messages into the rule language's words.
 func friendly(msg string, condition bool) string {
 	if m := unknownName.FindStringSubmatch(msg); m != nil {
-		candidates := append(slices.Clone(Names), FunctionNames...)
+		candidates := append(slices.Clone(envNames), functionNames...)
 		if best := rules.Suggest(m[1], candidates); best != "" {
 			return fmt.Sprintf("unknown name %s; did you mean %s?", m[1], best)
 		}
-		return fmt.Sprintf("unknown name %s (known: %s)", m[1], strings.Join(Names, ", "))
+		return fmt.Sprintf("unknown name %s (known: %s)", m[1], strings.Join(envNames, ", "))
 	}
 	if m := noField.FindStringSubmatch(msg); m != nil {
-		what, fields := strings.ToLower(m[1]), fieldsByType[m[1]]
+		what, fields := m[1], fieldsByType[m[1]]
 		if best := rules.Suggest(m[2], fields); best != "" {
 			return fmt.Sprintf("%s has no field %s; did you mean %s?", what, m[2], best)
 		}
@@ -183,8 +185,8 @@ func friendly(msg string, condition bool) string {
 		return "when must be true or false, but this " + strings.TrimPrefix(msg, "expected bool, but got ") + " is neither" +
 			" (compare it, e.g. x != \"\")"
 	}
-	msg = strings.ReplaceAll(msg, "engine.ContentVars", "content")
-	msg = strings.ReplaceAll(msg, "engine.EventVars", "event")
+	msg = strings.ReplaceAll(msg, "engine.contentVars", "content")
+	msg = strings.ReplaceAll(msg, "engine.eventVars", "event")
 	return msg
 }
 

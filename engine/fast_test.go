@@ -43,7 +43,7 @@ func TestFastPathAgreesWithVM(t *testing.T) {
 	for _, cond := range conditions {
 		set := &rules.Set{}
 		require.Empty(t, set.Add("fast.yaml", []byte("version: 1\nrules:\n  - name: r\n    when: '"+cond+"'\n    actions: {folder: A}\n")), cond)
-		rs, errs := Compile(set)
+		rs, errs := compileSet(set)
 		require.Empty(t, errs, cond)
 		r := rs.rules[0]
 		require.NotNil(t, r.when.fast, "%s should have a fast path", cond)

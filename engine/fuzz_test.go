@@ -27,7 +27,7 @@ var fuzzNow = time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)
 
 // FuzzCompile writes the fuzz input as an expression into rule files (as a
 // when condition, quoted, as a block scalar and plain, and inside templates),
-// then parses, compiles and, when that succeeds, evaluates them against a few
+// then loads them and, when that succeeds, evaluates them against a few
 // events. Nothing may panic, every problem must be positioned, a full trace
 // must have one entry per rule, and the index must not change the decision.
 func FuzzCompile(f *testing.F) {
@@ -163,34 +163,28 @@ var fuzzEvents = []engine.Event{
 	},
 }
 
-// checkRuleText parses, compiles and evaluates one rule file.
+// checkRuleText loads (parses, validates, compiles) and evaluates one rule
+// file. The loader compiles the expressions of a file with other problems
+// too, so broken files go through the compiler as well.
 func checkRuleText(t *testing.T, variant, text string) {
 	t.Helper()
 	text = "# " + variant + "\n" + text
-	set := &rules.Set{}
-	errs := set.Add(fuzzFile, []byte(text))
+	l, errs := engine.LoadFiles(map[string][]byte{fuzzFile: []byte(text)})
 	requirePositioned(t, errs, text)
-	validation := rules.Validate(set)
-	requirePositioned(t, validation, text)
-
-	rs, cerrs := engine.Compile(set)
-	requirePositioned(t, cerrs, text)
-	if len(cerrs) > 0 {
-		require.Nil(t, rs, "a ruleset despite errors")
-		return
-	}
-	require.NotNil(t, rs, "no ruleset and no errors")
-	if len(errs) > 0 || len(validation) > 0 {
+	if len(errs) > 0 {
+		require.Nil(t, l.Ruleset, "a ruleset despite errors")
 		return // the CLI evaluates only rule sets that load without problems
 	}
+	rs := l.Ruleset
+	require.NotNil(t, rs, "no ruleset and no errors")
 	names := rs.RuleNames()
-	require.Equal(t, len(set.Rules()), rs.Len())
+	require.Equal(t, len(l.Set.Rules()), rs.Len())
 	for _, ev := range fuzzEvents {
 		full := evaluate(rs, ev, engine.Now(fuzzNow), engine.FullTrace())
 		require.Len(t, full.Trace, rs.Len(), "one trace entry per rule for event %s", ev.ID)
 		for i, e := range full.Trace {
 			require.Equal(t, names[i], e.Rule)
-			require.Contains(t, []engine.Result{engine.Matched, engine.NotMatched, engine.Skipped, engine.Errored}, e.Result)
+			require.Contains(t, []engine.Verdict{engine.Matched, engine.NotMatched, engine.Skipped, engine.Errored}, e.Verdict)
 			require.Regexp(t, tracePosition, e.Position, "position of rule %s", e.Rule)
 		}
 		fast := evaluate(rs, ev, engine.Now(fuzzNow))
@@ -221,7 +215,7 @@ func evaluate(rs *engine.Ruleset, ev engine.Event, opts ...engine.EvalOption) en
 func errored(d engine.Decision) []string {
 	out := []string{}
 	for _, e := range d.Trace {
-		if e.Result == engine.Errored {
+		if e.Verdict == engine.Errored {
 			out = append(out, e.Rule+": "+e.Detail)
 		}
 	}
@@ -230,7 +224,7 @@ func errored(d engine.Decision) []string {
 
 func deadlineHit(d engine.Decision) bool {
 	for _, e := range d.Trace {
-		if e.Result == engine.Errored && strings.Contains(e.Detail, "deadline") {
+		if e.Verdict == engine.Errored && strings.Contains(e.Detail, "deadline") {
 			return true
 		}
 	}

@@ -12,12 +12,12 @@ import (
 	"github.com/organizer-dev/organizer/engine/internal/strfuncs"
 )
 
-// MaxStringLen bounds the strings that repeat, replace and join may build.
-const MaxStringLen = 1 << 20
+// maxStringLen bounds the strings that repeat, replace and join may build.
+const maxStringLen = 1 << 20
 
-// DaysSince returns the whole days from t to now. t is a time or a string
+// daysSince returns the whole days from t to now. t is a time or a string
 // in RFC 3339 or YYYY-MM-DD form.
-func DaysSince(t any, now time.Time) (int, error) {
+func daysSince(t any, now time.Time) (int, error) {
 	var at time.Time
 	switch v := t.(type) {
 	case time.Time:
@@ -56,8 +56,8 @@ func stringArg(name string, v any) (string, error) {
 }
 
 func tooLong(name string, n int) error {
-	if n > MaxStringLen {
-		return fmt.Errorf("%s would build a string of %d bytes, over the %d-byte limit", name, n, MaxStringLen)
+	if n > maxStringLen {
+		return fmt.Errorf("%s would build a string of %d bytes, over the %d-byte limit", name, n, maxStringLen)
 	}
 	return nil
 }
@@ -92,7 +92,7 @@ func functions() []expr.Option {
 			return strfuncs.ContainsAny(s, words), nil
 		}, new(func(string, []string) bool), new(func(string, []any) bool)),
 		expr.Function("daysSince", func(p ...any) (any, error) {
-			return DaysSince(p[0], p[1].(time.Time))
+			return daysSince(p[0], p[1].(time.Time))
 		}, new(func(any, time.Time) int), new(func(any) int)),
 		expr.Function("repeat", func(p ...any) (any, error) {
 			s, n := p[0].(string), p[1].(int)
@@ -141,5 +141,5 @@ func functions() []expr.Option {
 	}
 }
 
-// FunctionNames are the helpers rules may call, for suggestions.
-var FunctionNames = []string{"containsAny", "titleCase", "slug", "daysSince", "lower", "upper"}
+// functionNames are the helpers rules may call, for suggestions.
+var functionNames = []string{"containsAny", "titleCase", "slug", "daysSince", "lower", "upper"}

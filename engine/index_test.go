@@ -32,7 +32,7 @@ func TestRegexpGroups(t *testing.T) {
 		}
 		set := &rules.Set{}
 		require.Empty(t, set.Add("regexps.yaml", []byte(b.String())))
-		rs, errs := Compile(set)
+		rs, errs := compileSet(set)
 		require.Empty(t, errs)
 		matched := 0
 		for _, title := range []string{"Night Shift Part 2 of 5", "PART 1 OF 3", "part 1", "nothing", "Part 70 of 80"} {

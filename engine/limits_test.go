@@ -18,7 +18,7 @@ func compileText(t *testing.T, text string) (*Ruleset, rules.ErrorList) {
 	t.Helper()
 	set := &rules.Set{}
 	require.Empty(t, set.Add("limits.yaml", []byte(text)))
-	return Compile(set)
+	return compileSet(set)
 }
 
 // TestDeadlineStopsLongLoops: expr terminates but is not bounded (10^9
@@ -53,9 +53,9 @@ rules:
 		for _, e := range d.Trace {
 			byRule[e.Rule] = e
 		}
-		require.Equal(t, Errored, byRule["cubic"].Result)
+		require.Equal(t, Errored, byRule["cubic"].Verdict)
 		require.Contains(t, byRule["cubic"].Detail, "deadline exceeded")
-		require.Equal(t, Errored, byRule["after"].Result, "rules after the deadline do not run")
+		require.Equal(t, Errored, byRule["after"].Verdict, "rules after the deadline do not run")
 	}
 }
 

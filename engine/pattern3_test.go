@@ -8,18 +8,14 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
-
-	"github.com/organizer-dev/organizer/rules"
 )
 
 // pattern3Rules compiles the example rule file that expresses Pattern 3.
 func pattern3Rules(tb testing.TB) *Ruleset {
 	tb.Helper()
-	set, errs := rules.Load("../examples/rules/organize.yaml")
+	l, errs := Load([]string{"../examples/rules/organize.yaml"})
 	require.Empty(tb, errs)
-	rs, errs := Compile(set)
-	require.Empty(tb, errs)
-	return rs
+	return l.Ruleset
 }
 
 func planResult(d Decision) nativeResult {

@@ -49,22 +49,24 @@ type Notify struct {
 	Text string `json:"text"`
 }
 
-// Result is what happened to one rule.
-type Result string
+// Verdict is what became of one rule in an evaluation: it matched, did not
+// match, was skipped, or could not be evaluated. (What applying an action
+// did is the adapters' business, not a verdict.)
+type Verdict string
 
-// The results a rule can have.
+// The verdicts a rule can have.
 const (
-	Matched    Result = "matched"
-	NotMatched Result = "not_matched"
-	Skipped    Result = "skipped"
-	Errored    Result = "error"
+	Matched    Verdict = "matched"
+	NotMatched Verdict = "not_matched"
+	Skipped    Verdict = "skipped"
+	Errored    Verdict = "error"
 )
 
 // TraceEntry says what one rule did with the event and why.
 type TraceEntry struct {
 	Rule       string         `json:"rule"`
 	Position   string         `json:"position"`
-	Result     Result         `json:"result"`
+	Verdict    Verdict        `json:"result"`
 	Detail     string         `json:"detail"`
 	Values     map[string]any `json:"values"`
 	Overridden []string       `json:"overridden"`

@@ -12,9 +12,9 @@ import (
 	"github.com/organizer-dev/organizer/rules"
 )
 
-// PayloadDecoder turns a provider's raw payload into an event, for rule
-// tests written with `payload:`. Provider adapters supply it.
-type PayloadDecoder func(provider string, payload []byte) (Event, error)
+// payloadDecoder turns a provider's raw payload into an event, for rule
+// tests written with `payload:`.
+type payloadDecoder = func(provider string, payload []byte) (Event, error)
 
 // TestResult is the outcome of one rule test.
 type TestResult struct {
@@ -44,12 +44,14 @@ type Coverage struct {
 	Clauses    []ClauseCoverage `json:"clauses,omitempty"`
 }
 
-// DefaultTestTime is `now` in a rule test that sets neither now nor the
+// defaultTestTime is `now` in a rule test that sets neither now nor the
 // event's received_at, so that tests give the same answer every day.
-var DefaultTestTime = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+var defaultTestTime = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 
-// RunTests runs every test case of the set against the ruleset.
-func (rs *Ruleset) RunTests(ctx context.Context, set *rules.Set, decode PayloadDecoder) TestReport {
+// RunTests runs every test case of the set against the ruleset. decode turns
+// a provider's raw payload into an event, for tests written with `payload:`
+// (the provider registry's DecodePayload); nil fails those tests.
+func (rs *Ruleset) RunTests(ctx context.Context, set *rules.Set, decode func(provider string, payload []byte) (Event, error)) TestReport {
 	report := TestReport{Results: []TestResult{}}
 	cov := make([]Coverage, len(rs.rules))
 	for i, r := range rs.rules {
@@ -68,9 +70,9 @@ func (rs *Ruleset) RunTests(ctx context.Context, set *rules.Set, decode PayloadD
 			}
 			if res.Decision != nil {
 				for i, e := range res.Decision.Trace {
-					cov[i].Matched = cov[i].Matched || e.Result == Matched
-					cov[i].NotMatched = cov[i].NotMatched || e.Result == NotMatched
-					if e.Result == Matched || e.Result == NotMatched {
+					cov[i].Matched = cov[i].Matched || e.Verdict == Matched
+					cov[i].NotMatched = cov[i].NotMatched || e.Verdict == NotMatched
+					if e.Verdict == Matched || e.Verdict == NotMatched {
 						for j, v := range rs.clauseValues(ctx, res.Decision.Event, res.now, i) {
 							cov[i].Clauses[j].True = cov[i].Clauses[j].True || v > 0
 							cov[i].Clauses[j].False = cov[i].Clauses[j].False || v < 0
@@ -85,7 +87,7 @@ func (rs *Ruleset) RunTests(ctx context.Context, set *rules.Set, decode PayloadD
 	return report
 }
 
-func (rs *Ruleset) runTest(ctx context.Context, c *rules.TestCase, decode PayloadDecoder) TestResult {
+func (rs *Ruleset) runTest(ctx context.Context, c *rules.TestCase, decode payloadDecoder) TestResult {
 	res := TestResult{Name: c.Name.Value, Position: c.Pos.String(), Failures: []string{}}
 	ev, now, err := testEvent(c, decode)
 	if err != nil {
@@ -103,7 +105,7 @@ func (rs *Ruleset) runTest(ctx context.Context, c *rules.TestCase, decode Payloa
 	return res
 }
 
-func testEvent(c *rules.TestCase, decode PayloadDecoder) (Event, time.Time, error) {
+func testEvent(c *rules.TestCase, decode payloadDecoder) (Event, time.Time, error) {
 	var ev Event
 	if c.Payload != nil {
 		if decode == nil {
@@ -133,7 +135,7 @@ func testEvent(c *rules.TestCase, decode PayloadDecoder) (Event, time.Time, erro
 		now = t
 	}
 	if now.IsZero() {
-		now = DefaultTestTime
+		now = defaultTestTime
 	}
 	return ev, now, nil
 }
@@ -149,7 +151,7 @@ func compare(want *rules.Expectation, d *Decision) string {
 	case "errors":
 		var names []string
 		for _, e := range d.Trace {
-			if e.Result == Errored {
+			if e.Verdict == Errored {
 				names = append(names, e.Rule)
 			}
 		}

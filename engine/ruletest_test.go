@@ -30,7 +30,7 @@ rules:
     expect: {folder: HR Training}
 `)))
 	require.Empty(t, rules.Validate(set))
-	rs, errs := Compile(set)
+	rs, errs := compileSet(set)
 	require.Empty(t, errs)
 	report := rs.RunTests(context.Background(), set, nil)
 	require.Equal(t, 1, report.Passed)

@@ -117,7 +117,7 @@ func scaleRules(tb testing.TB, n int) *Ruleset {
 	tb.Helper()
 	set := &rules.Set{}
 	require.Empty(tb, set.Add(fmt.Sprintf("scale-%d.yaml", n), []byte(scaleRuleText(n, 1))))
-	rs, errs := Compile(set)
+	rs, errs := compileSet(set)
 	require.Empty(tb, errs)
 	return rs
 }
@@ -173,7 +173,7 @@ func BenchmarkCompile(b *testing.B) {
 		if errs := set.Add("scale.yaml", text); len(errs) > 0 {
 			b.Fatal(errs)
 		}
-		if _, errs := Compile(set); len(errs) > 0 {
+		if _, errs := compileSet(set); len(errs) > 0 {
 			b.Fatal(errs)
 		}
 	}

@@ -22,7 +22,7 @@ type state struct {
 	decision Decision
 	merger   merger
 	expired  bool // the deadline passed during a VM run
-	env      *Env
+	env      *exprEnv
 	vm       vm.VM
 	added    []uint64 // bitmap of interned tags the plan adds
 	removed  []uint64 // bitmap of interned tags the plan removes
@@ -59,7 +59,7 @@ func (st *state) setEvent(ev Event, now time.Time) {
 }
 
 // environment returns the expr environment, built on first use.
-func (st *state) environment() *Env {
+func (st *state) environment() *exprEnv {
 	if st.env == nil {
 		st.env = newEnv(st.ctx, &st.event, st.now)
 	}
@@ -68,12 +68,12 @@ func (st *state) environment() *Env {
 
 // run runs a program on the VM with the memory budget. Only VM runs can
 // take long, so the deadline is checked after each one.
-func (st *state) run(c *compiled, env *Env) (any, error) {
+func (st *state) run(c *compiled, env *exprEnv) (any, error) {
 	p, err := c.vmProgram()
 	if err != nil {
 		return nil, err
 	}
-	st.vm.MemoryBudget = MemoryBudget
+	st.vm.MemoryBudget = memoryBudget
 	out, err := st.vm.Run(p, env)
 	if st.ctx.Err() != nil {
 		st.expired = true

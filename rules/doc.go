@@ -3,12 +3,13 @@
 // It is the first of three steps: rules parses and validates what a content
 // manager wrote, engine compiles it into an immutable ruleset, and the
 // ruleset evaluates events. Package rules knows YAML and nothing else: it
-// does not compile expressions and performs no I/O beyond reading the files
-// it is asked to load.
+// does not compile expressions and performs no I/O; it parses the text it
+// is given (engine.Load reads the files).
 //
 // Every value keeps the position it was written at, and every problem is
 // reported as a [*Error] whose text reads "file:line:col: message". Parsing
-// does not stop at the first problem: [Load] returns all of them, sorted.
+// does not stop at the first problem: [Set.Add] and [Validate] return all
+// of them.
 //
 // A rule file looks like this:
 //

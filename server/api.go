@@ -156,6 +156,8 @@ type rulesText struct {
 
 func (t rulesText) empty() bool { return len(t.Files) == 0 && t.Rules == "" }
 
+// compile loads the rules sent, as engine.LoadFiles does: the ruleset, or
+// every problem with its position.
 func (t rulesText) compile(s *Service) (*engine.Ruleset, rules.ErrorList) {
 	files := make(map[string][]byte, len(t.Files)+1)
 	for name, text := range t.Files {
@@ -164,7 +166,8 @@ func (t rulesText) compile(s *Service) (*engine.Ruleset, rules.ErrorList) {
 	if t.Rules != "" {
 		files["inline.yaml"] = []byte(t.Rules)
 	}
-	return rulewatch.Compile(files, s.registry.CompileOptions()...)
+	l, errs := engine.LoadFiles(files, s.registry.CompileOptions()...)
+	return l.Ruleset, errs
 }
 
 // validateRules is POST /v1/rules/validate: check rule files sent as JSON
@@ -244,7 +247,8 @@ type dryRunRequest struct {
 }
 
 // dryRun evaluates without side effects: nothing stored, nothing applied.
-// The answer is the decision with the full trace (SPEC section 7).
+// The answer is the decision with the full trace, as organizer dry-run
+// --format json prints it.
 func (s *Service) dryRun(c *gin.Context) {
 	body, ok := s.readBody(c)
 	if !ok {

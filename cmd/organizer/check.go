@@ -9,7 +9,6 @@ import (
 
 	"github.com/organizer-dev/organizer/engine"
 	"github.com/organizer-dev/organizer/rules"
-	"github.com/organizer-dev/organizer/server/rulewatch"
 )
 
 func checkCommand() *cobra.Command {
@@ -23,12 +22,12 @@ func checkCommand() *cobra.Command {
 		if err := checkFormat(*format); err != nil {
 			return err
 		}
-		set, rs, errs := load(args)
+		l, errs := load(args)
 		out := cmd.OutOrStdout()
 		if *format == "json" {
-			writeJSON(out, checkResult{Valid: len(errs) == 0, Errors: orEmpty(errs), Rules: rulesIn(rs), Ruleset: digestOf(rs)})
+			writeJSON(out, checkResult{Valid: len(errs) == 0, Errors: orEmpty(errs), Rules: rulesIn(l.Ruleset), Ruleset: digestOf(l.Ruleset)})
 		} else {
-			printCheck(out, set, rs, errs)
+			printCheck(out, l, errs)
 		}
 		if len(errs) > 0 {
 			return failure{errReported}
@@ -45,13 +44,15 @@ type checkResult struct {
 	Ruleset string          `json:"ruleset,omitempty"`
 }
 
-// load reads, validates and compiles the rules at paths, returning every
-// problem found.
-func load(paths []string) (*rules.Set, *engine.Ruleset, rules.ErrorList) {
-	return rulewatch.LoadPaths(paths, compileOptions()...)
+// load reads, validates and compiles the rules at paths with the providers'
+// compile options, returning every problem found.
+func load(paths []string) (*engine.Loaded, rules.ErrorList) {
+	return engine.Load(paths, compileOptions()...)
 }
 
-func printCheck(w io.Writer, set *rules.Set, rs *engine.Ruleset, errs rules.ErrorList) {
+// printCheck writes every problem and their count, or, when there is none,
+// what was loaded.
+func printCheck(w io.Writer, l *engine.Loaded, errs rules.ErrorList) {
 	for _, e := range errs {
 		fmt.Fprintln(w, e)
 	}
@@ -59,17 +60,10 @@ func printCheck(w io.Writer, set *rules.Set, rs *engine.Ruleset, errs rules.Erro
 		fmt.Fprintf(w, "%d %s\n", len(errs), plural(len(errs), "problem", "problems"))
 		return
 	}
+	rs, files, tests := l.Ruleset, len(l.Set.Files), l.Tests()
 	fmt.Fprintf(w, "ok: %d %s in %d %s, %d %s (ruleset %s)\n",
-		rs.Len(), plural(rs.Len(), "rule", "rules"), len(set.Files), plural(len(set.Files), "file", "files"),
-		testCount(set), plural(testCount(set), "test", "tests"), rs.Digest())
-}
-
-func testCount(set *rules.Set) int {
-	n := 0
-	for _, tf := range set.Tests {
-		n += len(tf.Cases)
-	}
-	return n
+		rs.Len(), plural(rs.Len(), "rule", "rules"), files, plural(files, "file", "files"),
+		tests, plural(tests, "test", "tests"), rs.Digest())
 }
 
 func rulesIn(rs *engine.Ruleset) int {

@@ -62,14 +62,14 @@ func dryRunCommand() *cobra.Command {
 		if err != nil {
 			return failure{err}
 		}
-		_, rs, errs := load([]string{*rulesPath})
+		l, errs := load([]string{*rulesPath})
 		if len(errs) > 0 {
-			printCheck(cmd.ErrOrStderr(), nil, nil, errs)
+			printCheck(cmd.ErrOrStderr(), l, errs)
 			return failure{errReported}
 		}
 		ctx, cancel := contextWithTimeout(cmd, evalTimeout)
 		defer cancel()
-		d := rs.Evaluate(ctx, ev, engine.Now(at), engine.FullTrace())
+		d := l.Ruleset.Evaluate(ctx, ev, engine.Now(at), engine.FullTrace())
 		if *format == "json" {
 			writeJSON(cmd.OutOrStdout(), d)
 		} else {

@@ -23,7 +23,8 @@ func contextWithTimeout(cmd *cobra.Command, d time.Duration) (context.Context, c
 	return context.WithTimeout(ctx, d)
 }
 
-var resultMark = map[engine.Result]string{
+// verdictMark is how the text trace marks each verdict.
+var verdictMark = map[engine.Verdict]string{
 	engine.Matched: "✓", engine.NotMatched: "✗", engine.Skipped: "-", engine.Errored: "!",
 }
 
@@ -77,7 +78,7 @@ func printDecision(w io.Writer, d *engine.Decision) {
 	fmt.Fprintln(w, "\ntrace")
 	tw = tabwriter.NewWriter(w, 0, 2, 2, ' ', 0)
 	for _, e := range d.Trace {
-		fmt.Fprintf(tw, "  %s %s\t%s\t%s: %s\n", resultMark[e.Result], e.Rule, e.Position, e.Result, e.Detail)
+		fmt.Fprintf(tw, "  %s %s\t%s\t%s: %s\n", verdictMark[e.Verdict], e.Rule, e.Position, e.Verdict, e.Detail)
 		if len(e.Values) > 0 {
 			fmt.Fprintf(tw, "  \t\tsaw %s\n", compact(e.Values))
 		}

@@ -20,17 +20,17 @@ func testCommand() *cobra.Command {
 		if err := checkFormat(*format); err != nil {
 			return err
 		}
-		set, rs, errs := load(args)
+		l, errs := load(args)
 		if len(errs) > 0 {
-			printCheck(cmd.OutOrStdout(), nil, nil, errs)
+			printCheck(cmd.OutOrStdout(), l, errs)
 			return failure{errReported}
 		}
-		if testCount(set) == 0 {
+		if l.Tests() == 0 {
 			return failure{fmt.Errorf("no rule tests found in %v (write them in *_test.yaml files beside the rules)", args)}
 		}
 		ctx, cancel := contextWithTimeout(cmd, evalTimeout*10)
 		defer cancel()
-		report := rs.RunTests(ctx, set, providers().DecodePayload)
+		report := l.Ruleset.RunTests(ctx, l.Set, providers().DecodePayload)
 		if *format == "json" {
 			writeJSON(cmd.OutOrStdout(), report)
 		} else {

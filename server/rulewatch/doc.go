@@ -1,7 +1,7 @@
 // Package rulewatch is the service's source of the current rule set.
 //
-// A [Source] loads the rule files at a path (a file or a directory, as
-// [rules.Load] takes it), compiles them with [engine.Compile] and swaps the
+// A [Source] loads the rule files at a path (a file or a directory) with
+// [engine.Load], the loader every entry point shares, and swaps the
 // compiled [engine.Ruleset] in atomically, so that [Source.Current] is
 // lock-free and always returns a complete ruleset. A load that fails — a
 // syntax error, an unknown field, an expression that does not type-check,
@@ -16,10 +16,10 @@
 // into one reload. Because file-system notifications can be lost, it also
 // polls: every poll interval it compares a fingerprint of the rule files
 // (names, sizes, modification times; stat only) with the one taken at the
-// last load, and reloads only when it differs. A reload whose files are
-// byte-for-byte those of the ruleset in force does not compile again, and a
-// load that yields the same digest does not count as a reload.
+// last load, and reloads only when it differs. A load whose files give the
+// digest of the ruleset in force leaves that ruleset in place and does not
+// count as a reload.
 //
-// [Compile] compiles rule files given as text, without touching the disk,
-// for the API's validation and inline dry-runs.
+// The package only watches and swaps: reading, parsing, validating and
+// compiling the files are engine.Load's.
 package rulewatch

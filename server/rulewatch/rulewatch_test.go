@@ -54,17 +54,17 @@ func saveByRename(t *testing.T, path, text string) {
 	require.NoError(t, os.Rename(tmp, path))
 }
 
-// digestOf is the digest of the files as Compile (and so a directory load)
-// gives it.
+// digestOf is the digest of the files as engine.LoadFiles (and so a
+// directory load) gives it.
 func digestOf(t *testing.T, files map[string]string) string {
 	t.Helper()
 	in := map[string][]byte{}
 	for name, text := range files {
 		in[name] = []byte(text)
 	}
-	rs, errs := Compile(in)
+	l, errs := engine.LoadFiles(in)
 	require.Empty(t, errs)
-	return rs.Digest()
+	return l.Ruleset.Digest()
 }
 
 func digestNow(s *Source) string {
@@ -489,68 +489,6 @@ func TestWatchMissingPathThenCreated(t *testing.T) {
 	write(t, filepath.Join(dir, "a.yaml"), ruleFile("alpha"))
 	want := digestOf(t, map[string]string{"a.yaml": ruleFile("alpha")})
 	require.Eventually(t, func() bool { return digestNow(s) == want }, eventually, tick)
-}
-
-func TestCompile(t *testing.T) {
-	t.Run("ok", func(t *testing.T) {
-		rs, errs := Compile(map[string][]byte{
-			"b.yaml":      []byte(ruleFile("beta")),
-			"a.yaml":      []byte(ruleFile("alpha")),
-			"a_test.yaml": []byte("tests: []\n"),
-		})
-		require.Empty(t, errs)
-		require.NotNil(t, rs)
-		require.Equal(t, []string{"alpha", "beta"}, rs.RuleNames(), "files in lexical order of name")
-
-		// The same files on disk give the same digest.
-		dir := t.TempDir()
-		write(t, filepath.Join(dir, "a.yaml"), ruleFile("alpha"))
-		write(t, filepath.Join(dir, "b.yaml"), ruleFile("beta"))
-		s := quiet(dir)
-		_, err := s.Load()
-		require.NoError(t, err)
-		require.Equal(t, rs.Digest(), s.Current().Digest())
-	})
-	t.Run("errors", func(t *testing.T) {
-		rs, errs := Compile(map[string][]byte{
-			"inline/z.yaml": []byte(brokenField),
-			"inline/a.yaml": []byte(brokenWhen),
-			"inline/m.yaml": []byte(ruleFile("alpha")),
-			"inline/n.yaml": []byte(ruleFile("alpha")),
-		})
-		require.Nil(t, rs)
-		got := make([]string, len(errs))
-		for i, e := range errs {
-			got[i] = e.Pos.String()
-		}
-		require.Equal(t, []string{"inline/a.yaml:4:18", "inline/n.yaml:3:11", "inline/z.yaml:3:11", "inline/z.yaml:4:5"}, got)
-		require.Contains(t, errs[0].Message, "unexpected token EOF")
-		require.Contains(t, errs[1].Message, `rule name "alpha" is already used at inline/m.yaml:3:11`)
-		require.Contains(t, errs[2].Message, `rule name "r1" is already used at inline/a.yaml:3:11`)
-		require.Contains(t, errs[3].Message, `unknown rule field "colour"`)
-	})
-	t.Run("type error", func(t *testing.T) {
-		_, errs := Compile(map[string][]byte{
-			"x.yaml": []byte("version: 1\nrules:\n  - name: r1\n    when: title + 1\n    actions:\n      folder: A\n"),
-		})
-		require.Len(t, errs, 1)
-		require.Equal(t, "x.yaml", errs[0].Pos.File)
-		require.Equal(t, 4, errs[0].Pos.Line)
-	})
-	t.Run("options", func(t *testing.T) {
-		text := "version: 1\nrules:\n  - name: r1\n    on: [content.deleted]\n    actions:\n      folder: A\n"
-		_, errs := Compile(map[string][]byte{"x.yaml": []byte(text)}, engine.EventTypes("content.uploaded"))
-		require.Len(t, errs, 1)
-		require.Equal(t, "x.yaml", errs[0].Pos.File)
-	})
-	t.Run("nothing", func(t *testing.T) {
-		_, errs := Compile(nil)
-		require.Len(t, errs, 1)
-		require.Contains(t, errs[0].Message, "no rule files")
-		_, errs = Compile(map[string][]byte{"a_test.yaml": []byte("tests: []\n")})
-		require.Len(t, errs, 1)
-		require.Contains(t, errs[0].Message, "no rule files")
-	})
 }
 
 func TestConcurrentCurrentDuringReloads(t *testing.T) {

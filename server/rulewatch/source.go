@@ -28,7 +28,7 @@ const maxLoggedErrors = 3
 // Source is the source of the current rule set: the rule files at a path,
 // compiled. Its methods are safe for concurrent use; loads are serialized.
 type Source struct {
-	path    string // as given, for rules.Load and Status
+	path    string // as given, for engine.Load and Status
 	absPath string // cleaned and absolute, for matching watch events
 	opts    []engine.Option
 	notify  bool   // use fsnotify in Watch; tests turn it off to poll only
@@ -239,21 +239,9 @@ func (s *Source) Load() (changed bool, err error) {
 	return changed, errs.Err()
 }
 
-// build loads the files and compiles them. The caller holds loadMu. It
-// returns the ruleset or every problem, never both.
-func (s *Source) build() (rs *engine.Ruleset, errs rules.ErrorList) {
-	defer func() {
-		if r := recover(); r != nil {
-			rs = nil
-			errs = rules.ErrorList{rules.Errorf(rules.Pos{File: s.path, Line: 1, Col: 1}, "internal error loading rules: %v", r)}
-		}
-	}()
-	_, rs, errs = LoadPaths([]string{s.path}, s.opts...)
-	switch {
-	case len(errs) > 0:
-		return nil, errs
-	case rs == nil:
-		return nil, rules.ErrorList{rules.Errorf(rules.Pos{File: s.path, Line: 1, Col: 1}, "internal error: compiling the rules gave no ruleset")}
-	}
-	return rs, nil
+// build loads the rules at the path, through engine.Load. The caller holds
+// loadMu. It returns the ruleset or every problem, never both.
+func (s *Source) build() (*engine.Ruleset, rules.ErrorList) {
+	l, errs := engine.Load([]string{s.path}, s.opts...)
+	return l.Ruleset, errs
 }

@@ -188,7 +188,7 @@ func (ws *watchSet) arm(p string) error {
 	return nil
 }
 
-// fingerprint summarizes the rule files at path as rules.Load finds them —
+// fingerprint summarizes the rule files at path as engine.Load finds them —
 // names, sizes, modification times and modes, from stat alone — so that a
 // change of any of them changes it.
 func fingerprint(path string) string {
