@@ -41,7 +41,7 @@ func (p *Provider) Name() string { return Name }
 func (p *Provider) EventTypes() []string { return EventTypes }
 
 // Unsupported implements adapters.Provider: SHIFT72's public API has no
-// tags, visibility or per-team permissions (research/shift72.md).
+// tags, visibility or per-team permissions (docs/providers.md).
 func (p *Provider) Unsupported() []string {
 	return []string{"tags", "remove_tags", "visibility", "permissions"}
 }

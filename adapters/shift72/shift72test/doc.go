@@ -2,7 +2,7 @@
 // load tools, in the spirit of net/http/httptest.
 //
 // A Server answers the documented routes of SHIFT72's meta, pricing,
-// content and users services (research/shift72.md, section 5) over real
+// content and users services (docs/providers.md lists them) over real
 // HTTP: X-Auth-Token authentication with an empty-bodied 401, films and TV
 // seasons by show_multiple (unknown ids left out, never a 404), bundles whose
 // PUT items replaces the whole ordered list, read-only featured collections,

@@ -14,7 +14,8 @@ import (
 	"time"
 )
 
-// filmJSON is a film as show_multiple returns it (research/shift72.md §2.1).
+// filmJSON is a film as show_multiple returns it: the fields SHIFT72's
+// public responses were seen to carry.
 type filmJSON struct {
 	ID          int            `json:"id"`
 	FilmID      int            `json:"film_id"`

@@ -170,7 +170,8 @@ func notFound(w http.ResponseWriter) {
 	_, _ = w.Write([]byte(errNotFoundBody))
 }
 
-// routes is the API: research/shift72.md section 5, and 404 for the rest.
+// routes is the API: SHIFT72's documented routes (docs/providers.md), and
+// 404 for the rest.
 func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /services/users/auth/bouncer", s.bouncer)
