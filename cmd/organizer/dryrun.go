@@ -13,7 +13,8 @@ import (
 	"github.com/organizer-dev/organizer/engine"
 )
 
-// evalTimeout bounds one event's evaluation (research/security.md §5.4).
+// evalTimeout bounds one event's evaluation, so that a rule set that runs
+// away (a huge loop in an expression) cannot hang the command.
 const evalTimeout = 2 * time.Second
 
 func dryRunCommand() *cobra.Command {
@@ -102,7 +103,11 @@ func readInput(name string, stdin io.Reader) ([]byte, error) {
 }
 
 // readEvent reads a normalized event, refusing unknown fields so that a
-// misspelled key is reported rather than ignored.
+// misspelled key is reported rather than ignored. A normalized event has
+// content; a body without it is most likely a provider's raw webhook
+// (VaultStream's {"type", "data"} decodes without an unknown field), which
+// --provider and --payload read, so the error says so rather than
+// evaluating an event about nothing.
 func readEvent(name string, stdin io.Reader) (engine.Event, error) {
 	var ev engine.Event
 	raw, err := readInput(name, stdin)
@@ -112,13 +117,29 @@ func readEvent(name string, stdin io.Reader) (engine.Event, error) {
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&ev); err != nil {
-		return ev, fmt.Errorf("%s: not a valid event: %w", name, err)
+		return ev, fmt.Errorf("%s: not a valid event: %w%s", name, err, rawPayloadHint(raw, name))
 	}
 	if dec.More() {
 		return ev, fmt.Errorf("%s: not a valid event: more data follows the event's JSON object", name)
+	}
+	if hint := rawPayloadHint(raw, name); hint != "" {
+		return ev, fmt.Errorf("%s: not a normalized event: it has no content%s", name, hint)
 	}
 	if ev.Type == "" {
 		return ev, fmt.Errorf("%s: the event has no type", name)
 	}
 	return ev, nil
+}
+
+// rawPayloadHint returns, for a JSON object without "content", advice to
+// dry-run it as a raw webhook body; "" for anything else.
+func rawPayloadHint(raw []byte, name string) string {
+	var fields map[string]json.RawMessage
+	if json.Unmarshal(raw, &fields) != nil {
+		return ""
+	}
+	if _, ok := fields["content"]; ok {
+		return ""
+	}
+	return fmt.Sprintf("; if it is a provider's raw webhook body, use --provider NAME --payload %s instead of --event", name)
 }

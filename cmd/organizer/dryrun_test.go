@@ -1,9 +1,11 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"maps"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
@@ -41,8 +43,8 @@ func keys(m map[string]any) []string {
 	return slices.Sorted(maps.Keys(m))
 }
 
-// requireDecisionShape checks the SPEC shape of a dry-run JSON document and
-// returns its trace entries.
+// requireDecisionShape checks the documented shape of a dry-run JSON
+// document and returns its trace entries.
 func requireDecisionShape(t *testing.T, doc map[string]any) []map[string]any {
 	t.Helper()
 	require.Equal(t, []string{"event", "matched", "plan", "ruleset", "trace"}, keys(doc))
@@ -287,6 +289,34 @@ func TestDryRunBadEvents(t *testing.T) {
 		require.Equal(t, exitFailure, r.code, "%s", r)
 		require.Contains(t, r.stderr, "cannot read the event")
 		require.Contains(t, r.stderr, "nope.json")
+	})
+}
+
+// TestDryRunRawPayloadAsEvent: a provider's raw webhook body given as
+// --event is refused (exit 1, no decision) with advice to use --provider and
+// --payload. VaultStream's body decodes as an event about nothing, and
+// SHIFT72's has fields no event has; neither may give an empty decision.
+func TestDryRunRawPayloadAsEvent(t *testing.T) {
+	for _, payload := range []string{"vaultstream-content-transcoded.json", "shift72-ingestion-completed.json"} {
+		t.Run(payload, func(t *testing.T) {
+			path := filepath.Join("../../examples/payloads", payload)
+			r := organizer(t, "dry-run", "--rules", examplesRules, "--event", path)
+			require.Equal(t, exitFailure, r.code, "%s", r)
+			require.Empty(t, r.stdout, "no decision for a raw payload")
+			require.Contains(t, r.stderr, path)
+			require.Contains(t, r.stderr, "--provider NAME --payload "+path)
+		})
+	}
+	t.Run("stdin", func(t *testing.T) {
+		var stdout, stderr bytes.Buffer
+		root := newRoot(&stdout, &stderr)
+		root.SetIn(strings.NewReader(`{"type": "content.uploaded", "data": {"content_id": "c1"}}`))
+		root.SetArgs([]string{"dry-run", "--rules", examplesRules, "--event", "-"})
+		err := root.Execute()
+		var f failure
+		require.ErrorAs(t, err, &f, "a failure exits 1, not 2")
+		require.Contains(t, err.Error(), "--provider NAME --payload -")
+		require.Empty(t, stdout.String())
 	})
 }
 
