@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"maps"
 	"path"
 	"path/filepath"
 	"regexp"
@@ -284,6 +285,9 @@ func (c *ruleCompiler) checkEventType(on rules.Scalar) {
 	c.errs.Add(on.Pos, "unknown event type %q (known: %s)", on.Value, strings.Join(known, ", "))
 }
 
+// checkProvider reports a provider filter naming no declared provider, and
+// each action the rule sets that its provider cannot perform, at the
+// action's first value.
 func (c *ruleCompiler) checkProvider(src *rules.Rule) {
 	if c.cfg.providers == nil {
 		return
@@ -291,56 +295,39 @@ func (c *ruleCompiler) checkProvider(src *rules.Rule) {
 	name := src.Provider.Value
 	unsupported, ok := c.cfg.providers[name]
 	if !ok {
-		known := make([]string, 0, len(c.cfg.providers))
-		for p := range c.cfg.providers {
-			known = append(known, p)
-		}
-		slices.Sort(known)
+		known := slices.Sorted(maps.Keys(c.cfg.providers))
 		c.errs.Add(src.Provider.Pos, "unknown provider %q (known: %s)", name, strings.Join(known, ", "))
 		return
 	}
-	a := &src.Actions
-	at := map[string]*rules.Pos{}
-	mark := func(action string, pos rules.Pos, set bool) {
-		if set {
-			at[action] = &pos
-		}
-	}
-	mark("folder", scalarPos(a.Folder), a.Folder != nil)
-	mark("visibility", scalarPos(a.Visibility), a.Visibility != nil)
-	mark("tags", firstPos(a.Tags), len(a.Tags) > 0)
-	mark("remove_tags", firstPos(a.RemoveTags), len(a.RemoveTags) > 0)
-	if len(a.Permissions) > 0 {
-		mark("permissions", a.Permissions[0].Pos, true)
-	}
-	if len(a.Metadata) > 0 {
-		mark("metadata", a.Metadata[0].Key.Pos, true)
-	}
-	if len(a.Derivatives) > 0 {
-		mark("derivatives", a.Derivatives[0].Kind.Pos, true)
-	}
-	if len(a.Notify) > 0 {
-		mark("notify", a.Notify[0].Pos, true)
-	}
 	for _, action := range unsupported {
-		if pos := at[action]; pos != nil {
-			c.errs.Add(*pos, "rule %q: %s cannot %s; remove it or the provider filter", src.Name.Value, name, actionVerb(action))
+		if pos, set := actionPos(&src.Actions, action); set {
+			c.errs.Add(pos, "rule %q: %s cannot %s; remove it or the provider filter", src.Name.Value, name, actionVerb(action))
 		}
 	}
 }
 
-func scalarPos(t *rules.Template) rules.Pos {
-	if t == nil {
-		return rules.Pos{}
+// actionPos returns where a rule's actions set action (named as in the
+// rule file), and whether they set it at all.
+func actionPos(a *rules.Actions, action string) (rules.Pos, bool) {
+	switch {
+	case action == "folder" && a.Folder != nil:
+		return a.Folder.Pos, true
+	case action == "visibility" && a.Visibility != nil:
+		return a.Visibility.Pos, true
+	case action == "tags" && len(a.Tags) > 0:
+		return a.Tags[0].Pos, true
+	case action == "remove_tags" && len(a.RemoveTags) > 0:
+		return a.RemoveTags[0].Pos, true
+	case action == "permissions" && len(a.Permissions) > 0:
+		return a.Permissions[0].Pos, true
+	case action == "metadata" && len(a.Metadata) > 0:
+		return a.Metadata[0].Key.Pos, true
+	case action == "derivatives" && len(a.Derivatives) > 0:
+		return a.Derivatives[0].Kind.Pos, true
+	case action == "notify" && len(a.Notify) > 0:
+		return a.Notify[0].Pos, true
 	}
-	return t.Pos
-}
-
-func firstPos(ts []*rules.Template) rules.Pos {
-	if len(ts) == 0 {
-		return rules.Pos{}
-	}
-	return ts[0].Pos
+	return rules.Pos{}, false
 }
 
 func actionVerb(action string) string {

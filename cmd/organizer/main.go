@@ -28,7 +28,8 @@ func main() {
 	os.Exit(code)
 }
 
-// Exit codes, as SPEC section 7 fixes them.
+// Exit codes, which scripts and CI rely on: 0 for success, 1 when the
+// command did its job and found a problem, 2 when it was used wrongly.
 const (
 	exitOK      = 0
 	exitFailure = 1 // invalid rules, failing tests, unreadable input

@@ -9,8 +9,8 @@ import (
 )
 
 // TestDryRunPayload dry-runs raw webhook bodies as the platforms send them,
-// decoded by each provider's adapter: the SPEC's SHIFT72 ingestion example
-// and a VaultStream transcode.
+// decoded by each provider's adapter: a SHIFT72 ingestion-completed
+// notification and a VaultStream transcode.
 func TestDryRunPayload(t *testing.T) {
 	for _, c := range []struct {
 		provider, payload, content, matched, folder string
