@@ -104,7 +104,7 @@ func (s queueSettings) riverConfig(workers *river.Workers) *river.Config {
 		CompletedJobRetentionPeriod: keep,
 		CancelledJobRetentionPeriod: keep,
 		// Finite on purpose: riversqlite v0.47.0 deletes discarded jobs when
-		// this is -1 (research/queue.md §6.1). Dead letters live in
+		// this is -1, instead of keeping them for ever. Dead letters live in
 		// organizer_events anyway.
 		DiscardedJobRetentionPeriod: keep,
 		Logger:                      s.logger,
@@ -119,12 +119,12 @@ func openSQLite(ctx context.Context, path string, s queueSettings, workers *rive
 		return nil, fmt.Errorf("creating the data directory: %w", err)
 	}
 	pragmas := "_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)"
-	wdb, err := sql.Open("sqlite", "file:"+path+"?"+pragmas+"&_pragma=synchronous(FULL)&_txlock=immediate")
+	wdb, err := openCachingSQLite("file:" + path + "?" + pragmas + "&_pragma=synchronous(FULL)&_txlock=immediate")
 	if err != nil {
 		return nil, fmt.Errorf("opening %s: %w", path, err)
 	}
 	wdb.SetMaxOpenConns(1)
-	rdb, err := sql.Open("sqlite", "file:"+path+"?"+pragmas+"&_pragma=query_only(1)")
+	rdb, err := openCachingSQLite("file:" + path + "?" + pragmas + "&_pragma=query_only(1)")
 	if err != nil {
 		_ = wdb.Close()
 		return nil, fmt.Errorf("opening %s: %w", path, err)

@@ -43,7 +43,7 @@ func (s *Service) routes() http.Handler {
 	return r
 }
 
-// apiError answers with the JSON error shape of SPEC section 7.
+// apiError answers with the API's JSON error shape: {"error": {"code", "message", "details"}}.
 func apiError(c *gin.Context, status int, code, message string, details ...any) {
 	body := gin.H{"code": code, "message": message}
 	if details != nil {

@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math/rand/v2"
-	"sync"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -15,246 +13,52 @@ import (
 	"github.com/organizer-dev/organizer/engine"
 )
 
-// batchArgs is the job of the events of one intake commit: one River job
-// per commit rather than per event, so the queue's own bookkeeping (insert,
-// fetch, completion: statements on SQLite's one writing connection) is paid
-// once per batch. Each event's first attempt runs in it; an event that
-// needs another attempt, or must wait for an earlier event of its item, is
-// handed to a job of its own (processArgs), with River's retry, snooze and
-// dead-letter handling.
-type batchArgs struct {
-	EventIDs []string `json:"event_ids"`
+// attempt is one run of an event's job. What belongs to the run, and not
+// to the event, lives here: its number, whether it is the last, the
+// decision it made and has not written yet, and the item as its
+// enrichment read it.
+type attempt struct {
+	eventID    string
+	generation int
+	number     int  // River's attempt number; a snooze uses none
+	last       bool // no attempt follows if this one fails
+	snoozes    int  // how often the job was snoozed before this run
+
+	event    *Event
+	decision *decisionRecord // made in this attempt, not yet written
+	state    adapters.State  // the item as this attempt's enrichment read it
 }
 
-// Kind implements river.JobArgs.
-func (batchArgs) Kind() string { return "organizer_process_batch" }
-
-// processArgs is the job of one event: a retry, a wait for order, or a
-// replay. Generation tells a replay's job from older ones; Prior counts the
-// attempts made before the job (in its batch).
-type processArgs struct {
-	EventID    string `json:"event_id"`
-	Generation int    `json:"generation"`
-	Prior      int    `json:"prior,omitempty"`
-}
-
-// Kind implements river.JobArgs.
-func (processArgs) Kind() string { return "organizer_process_event" }
-
-// batchWorker runs batch jobs for River.
-type batchWorker struct {
-	river.WorkerDefaults[batchArgs]
-	s *Service
-}
-
-// Work implements river.Worker.
-func (w *batchWorker) Work(ctx context.Context, job *river.Job[batchArgs]) error {
-	return w.s.processBatch(ctx, job.Args.EventIDs, job.Attempt > 1)
-}
-
-// Timeout implements river.Worker: events still waiting at the batch's
-// deadline (job_timeout) are handed to jobs of their own, so a batch ends
-// within two job timeouts, well before the rescuer would run it again.
-func (w *batchWorker) Timeout(*river.Job[batchArgs]) time.Duration {
-	return 2*w.s.cfg.JobTimeout.D() + 5*time.Second
-}
-
-// worker runs single-event jobs for River.
-type worker struct {
-	river.WorkerDefaults[processArgs]
-	s *Service
-}
-
-// Work implements river.Worker.
-func (w *worker) Work(ctx context.Context, job *river.Job[processArgs]) error {
-	return w.s.process(ctx, job.Args, job.Attempt, job.MaxAttempts)
-}
-
-// NextRetry is exponential backoff with jitter: retry_base·2^(attempt-1),
-// capped at retry_max, then a random point in its upper half, so a
-// recovering provider is not hit by every event at once.
-func (w *worker) NextRetry(job *river.Job[processArgs]) time.Time {
-	return time.Now().Add(backoff(w.s.cfg.RetryBase.D(), w.s.cfg.RetryMax.D(), job.Args.Prior+job.Attempt))
-}
-
-func backoff(base, limit time.Duration, attempt int) time.Duration {
-	d := base
-	for i := 1; i < attempt && d < limit; i++ {
-		d *= 2
+// attemptOf reads an attempt from River's job.
+func attemptOf(job *river.Job[eventArgs]) *attempt {
+	var meta struct {
+		Snoozes int `json:"snoozes"`
 	}
-	d = min(d, limit)
-	return d/2 + rand.N(d/2+1)
+	_ = json.Unmarshal(job.Metadata, &meta) // River's own metadata; no count means none
+	return &attempt{
+		eventID: job.Args.EventID, generation: job.Args.Generation,
+		number: job.Attempt, last: job.Attempt >= job.MaxAttempts, snoozes: meta.Snoozes,
+	}
 }
 
-// Timeout implements river.Worker.
-func (w *worker) Timeout(*river.Job[processArgs]) time.Duration { return w.s.cfg.JobTimeout.D() }
-
-// processBatch makes the first attempt at each event of a batch: events of
-// one item one after the other in arrival order, items concurrently (up to
-// the workers setting). An event already past its first attempt is left to
-// its own job, so a batch run again does no work twice. A batch run again
-// (after a crash, or the store failing it) gives each event it had not
-// finished a job of its own, counting the interrupted attempt, so that an
-// event that keeps crashing the service runs out of attempts like any other.
-func (s *Service) processBatch(ctx context.Context, ids []string, rerun bool) error {
-	deadline := time.Now().Add(s.cfg.JobTimeout.D())
-	var groups [][]*Event
-	index := map[string]int{}
-	evs, err := s.store.getMany(ctx, ids)
+// run is every run of an event's job, with the same steps whatever brought
+// it: a new webhook, a retry, a wait for order, a replay. It returns what
+// River should do next: nothing (nil), retry after the backoff (an error),
+// snooze, or cancel.
+func (s *Service) run(ctx context.Context, a *attempt) error {
+	e, waiting, err := s.store.forAttempt(ctx, a.eventID)
 	if err != nil {
 		return err
 	}
-	for _, e := range evs {
-		if e.Status != Queued || e.Attempts != 0 || e.Replays != 0 {
-			continue
-		}
-		key := e.Provider + "\x00" + e.ContentID
-		if e.ContentID == "" {
-			key = e.ID
-		}
-		i, ok := index[key]
-		if !ok {
-			i = len(groups)
-			index[key] = i
-			groups = append(groups, nil)
-		}
-		groups[i] = append(groups[i], e)
-	}
-	var waiting []bool
-	if !rerun {
-		firsts := make([]*Event, len(groups))
-		for i, g := range groups {
-			firsts[i] = g[0]
-		}
-		if waiting, err = s.store.waitingItems(ctx, firsts); err != nil {
-			return err
-		}
-	}
-	errs := make([]error, len(groups))
-	var wg sync.WaitGroup
-	for gi, group := range groups {
-		wg.Go(func() {
-			if rerun {
-				errs[gi] = s.handOffInterrupted(ctx, group)
-				return
-			}
-			errs[gi] = s.firstAttempts(ctx, group, waiting[gi], deadline)
-		})
-	}
-	wg.Wait()
-	// An error here is the store's: River runs the batch again, and the
-	// events it had finished are skipped.
-	return errors.Join(errs...)
-}
-
-// handOffInterrupted gives each event of a batch that was interrupted its
-// own job, counting the interrupted attempt.
-func (s *Service) handOffInterrupted(ctx context.Context, group []*Event) error {
-	for _, e := range group {
-		e.Attempts = 1
-		if err := s.handOff(ctx, e, 0, 1, "the attempt was interrupted (the service stopped or crashed)"); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// firstAttempts makes the first attempt at the events of one item, in
-// arrival order. Once one of them has to wait (an earlier event of the
-// item is still pending, or its own attempt will be retried), those after
-// it wait too.
-func (s *Service) firstAttempts(ctx context.Context, group []*Event, waiting bool, deadline time.Time) error {
-	for _, e := range group {
-		if waiting {
-			if err := s.handOff(ctx, e, s.cfg.OrderWait.D(), 0, "waiting for an earlier event of the same item"); err != nil {
-				return err
-			}
-			continue
-		}
-		if err := s.firstAttempt(ctx, e, deadline); err != nil {
-			return err
-		}
-		waiting = !e.Status.terminal()
-	}
-	return nil
-}
-
-// firstAttempt is an event's first attempt, inside its batch.
-func (s *Service) firstAttempt(ctx context.Context, e *Event, deadline time.Time) error {
-	if time.Now().After(deadline) {
-		return s.handOff(ctx, e, 0, 0, "")
-	}
-	select {
-	case s.slots <- struct{}{}:
-		defer func() { <-s.slots }()
-	case <-ctx.Done():
-		return s.handOff(ctx, e, 0, 0, "")
-	}
-	e.Attempts = 1
-	actx, cancel := context.WithTimeout(ctx, s.cfg.JobTimeout.D())
-	err := s.attempt(actx, e)
-	cancel()
-	if err == nil {
-		return nil
-	}
-	switch v, wait := s.judge(e, err, s.cfg.MaxAttempts <= 1); v {
-	case deadLetter, exhausted:
-		return s.finish(ctx, e)
-	case snoozed:
-		return s.handOff(ctx, e, wait, 0, e.Error) // a snooze uses no attempt
-	default:
-		return s.handOff(ctx, e, backoff(s.cfg.RetryBase.D(), s.cfg.RetryMax.D(), 1), 1, e.Error)
-	}
-}
-
-// handOff gives an event a job of its own, to run after delay, and marks it
-// retrying, in one transaction.
-func (s *Service) handOff(ctx context.Context, e *Event, delay time.Duration, prior int, reason string) error {
-	e.Status, e.Error = Retrying, reason
-	job := river.InsertManyParams{
-		Args:       processArgs{EventID: e.ID, Generation: e.Replays, Prior: prior},
-		InsertOpts: &river.InsertOpts{ScheduledAt: time.Now().Add(delay), MaxAttempts: max(1, s.cfg.MaxAttempts-prior)},
-	}
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-	defer cancel()
-	err := s.backend.inTx(ctx, func(q querier, enqueue enqueueFunc) error {
-		if err := s.store.saveOutcomeIn(ctx, q, e, time.Now()); err != nil {
-			return err
-		}
-		return enqueue(ctx, []river.InsertManyParams{job})
-	})
-	if err != nil {
-		return fmt.Errorf("handing %s to a job of its own: %w", e.ID, err)
-	}
-	e.unsaved = nil
-	s.metrics.observeOutcome(e)
-	return nil
-}
-
-func (s *Service) snooze(ce *adapters.CallError) time.Duration {
-	return min(max(ce.RetryAfter, time.Second), s.cfg.SnoozeMax.D())
-}
-
-// process runs a single-event job: a retry, an event that waited for an
-// earlier one of its item, or a replay.
-func (s *Service) process(ctx context.Context, args processArgs, attempt, maxAttempts int) error {
-	e, err := s.store.get(ctx, args.EventID)
-	if err != nil {
-		return err
-	}
-	if e == nil || e.Replays != args.Generation || e.Status.terminal() {
+	if e == nil || e.Replays != a.generation || e.Status.terminal() {
 		return nil // replayed since, or already done: this job is stale
 	}
-	waiting, err := s.store.waitingItems(ctx, []*Event{e})
-	if err != nil {
-		return err
+	if waiting { // events of one item are applied in arrival order
+		return river.JobSnooze(orderWait(s.cfg.OrderWait.D(), a.snoozes))
 	}
-	if waiting[0] {
-		return river.JobSnooze(s.cfg.OrderWait.D())
-	}
-	e.Attempts = args.Prior + attempt
-	if err := s.attempt(ctx, e); err != nil {
-		return s.fail(ctx, e, err, attempt >= maxAttempts)
+	a.event, e.Attempts = e, a.number
+	if err := s.attempt(ctx, a); err != nil {
+		return s.fail(ctx, a, err)
 	}
 	return nil
 }
@@ -264,9 +68,10 @@ func (s *Service) process(ctx context.Context, args processArgs, attempt, maxAtt
 // action is idempotent (the client reads the item and writes only what
 // differs), so an attempt repeated after a crash writes nothing twice. It
 // returns the failure that ended the attempt, not yet recorded.
-func (s *Service) attempt(ctx context.Context, e *Event) error {
+func (s *Service) attempt(ctx context.Context, a *attempt) error {
+	e := a.event
 	client := s.clients[e.Provider]
-	plan, err := s.decide(ctx, e, client)
+	plan, err := s.decide(ctx, a, client)
 	if err != nil {
 		return err
 	}
@@ -274,39 +79,39 @@ func (s *Service) attempt(ctx context.Context, e *Event) error {
 	if client == nil {
 		// Nothing is applied: the decision and the outcome are one write.
 		e.Status, e.Error, e.Results = Recorded, "", recorded(actions)
-		return s.finish(ctx, e)
+		return s.finish(ctx, a)
 	}
-	if e.unsaved != nil && len(actions) > 0 {
+	if a.decision != nil && len(actions) > 0 {
 		// Recorded before anything is applied, so that a crash in the
 		// middle leaves the decision to finish with, not a new one.
-		if err := s.store.saveDecision(ctx, e, time.Now()); err != nil {
+		if err := s.store.saveDecision(ctx, e, a.decision, time.Now()); err != nil {
 			return err
 		}
+		a.decision = nil
 	}
-	results := apply(ctx, client, e, actions)
+	results := apply(ctx, client, a, actions)
 	s.merge(e, results)
 	if err := applyError(results); err != nil {
 		return err
 	}
 	e.Status, e.Error = Applied, ""
-	return s.finish(ctx, e)
+	return s.finish(ctx, a)
 }
 
 // apply applies the actions, from the state the enrichment read in this
 // attempt when the client can (one read of the item, not two).
-func apply(ctx context.Context, client adapters.Client, e *Event, actions []adapters.Action) []adapters.Result {
-	state := e.state
-	e.state = nil // a state serves one apply
-	if sr, ok := client.(adapters.StateReader); ok && state != nil {
-		return sr.ApplyState(ctx, state, actions)
+func apply(ctx context.Context, client adapters.Client, a *attempt, actions []adapters.Action) []adapters.Result {
+	if sr, ok := client.(adapters.StateReader); ok && a.state != nil {
+		return sr.ApplyState(ctx, a.state, actions)
 	}
-	return client.Apply(ctx, e.ContentID, actions)
+	return client.Apply(ctx, a.event.ContentID, actions)
 }
 
 // decide evaluates the event once per generation; a retry applies the
-// decision already made. A new decision is kept on the event (unsaved) for
-// the next write to record.
-func (s *Service) decide(ctx context.Context, e *Event, client adapters.Client) (engine.Plan, error) {
+// decision already made. A new decision is kept on the event, and noted on
+// the attempt for the next write to record.
+func (s *Service) decide(ctx context.Context, a *attempt, client adapters.Client) (engine.Plan, error) {
+	e := a.event
 	if e.Decision != nil {
 		var d struct {
 			Plan engine.Plan `json:"plan"`
@@ -326,7 +131,7 @@ func (s *Service) decide(ctx context.Context, e *Event, client adapters.Client) 
 	}
 	ev.ReceivedAt = e.ReceivedAt
 	if client != nil && ev.Content.ID != "" {
-		if e.state, err = enrich(ctx, client, &ev); err != nil {
+		if a.state, err = enrich(ctx, client, &ev); err != nil {
 			return engine.Plan{}, err
 		}
 	}
@@ -335,7 +140,7 @@ func (s *Service) decide(ctx context.Context, e *Event, client adapters.Client) 
 	if err != nil {
 		return engine.Plan{}, permanent(fmt.Errorf("encoding the decision: %w", err))
 	}
-	e.Decision, e.unsaved = body, &decisionRecord{ruleset: d.Ruleset}
+	e.Decision, a.decision = body, &decisionRecord{ruleset: d.Ruleset}
 	s.metrics.observeDecision(d)
 	return d.Plan, nil
 }
@@ -489,6 +294,12 @@ func (s *Service) judge(e *Event, err error, last bool) (v verdict, wait time.Du
 	return retry, 0
 }
 
+// snooze is how long a rate-limited event waits: the platform's
+// Retry-After, at least a second and at most snooze_max.
+func (s *Service) snooze(ce *adapters.CallError) time.Duration {
+	return min(max(ce.RetryAfter, time.Second), s.cfg.SnoozeMax.D())
+}
+
 func plural(n int) string {
 	if n == 1 {
 		return ""
@@ -496,11 +307,12 @@ func plural(n int) string {
 	return "s"
 }
 
-// fail records a failed attempt of a single-event job and tells River what
-// to do next.
-func (s *Service) fail(ctx context.Context, e *Event, err error, last bool) error {
-	v, wait := s.judge(e, err, last)
-	if err := s.finish(ctx, e); err != nil {
+// fail records a failed attempt and tells River what to do next: cancel a
+// dead letter, snooze a rate limit, retry after the backoff (or discard the
+// job when this was the last attempt, the event dead-lettered).
+func (s *Service) fail(ctx context.Context, a *attempt, err error) error {
+	v, wait := s.judge(a.event, err, a.last)
+	if err := s.finish(ctx, a); err != nil {
 		return err
 	}
 	switch v {
@@ -509,7 +321,7 @@ func (s *Service) fail(ctx context.Context, e *Event, err error, last bool) erro
 	case snoozed:
 		return river.JobSnooze(wait)
 	}
-	return err // River retries after the worker's backoff, or discards the job when exhausted
+	return err
 }
 
 // isPermanent is true for failures that no retry can cure: the platform's
@@ -522,14 +334,16 @@ func isPermanent(err error) bool {
 	return errors.As(err, &ce) && ce.Kind == adapters.Permanent
 }
 
-// finish records the attempt's outcome.
-func (s *Service) finish(ctx context.Context, e *Event) error {
+// finish records the attempt's outcome, with its decision if that is not
+// written yet.
+func (s *Service) finish(ctx context.Context, a *attempt) error {
 	// Record even if the job's context has run out: the attempt happened.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
-	if err := s.store.saveOutcome(ctx, e, time.Now()); err != nil {
+	if err := s.store.saveOutcome(ctx, a.event, a.decision, time.Now()); err != nil {
 		return err
 	}
-	s.metrics.observeOutcome(e)
+	a.decision = nil
+	s.metrics.observeOutcome(a.event)
 	return nil
 }

@@ -33,5 +33,8 @@ CREATE TABLE IF NOT EXISTS organizer_events (
 )`,
 		`CREATE INDEX IF NOT EXISTS organizer_events_content ON organizer_events (provider, content_id, seq)`,
 		`CREATE INDEX IF NOT EXISTS organizer_events_status ON organizer_events (status, seq)`,
+		// The events still pending, by item: what a job looks at to keep
+		// one item's events in arrival order.
+		`CREATE INDEX IF NOT EXISTS organizer_events_pending ON organizer_events (provider, content_id, seq) WHERE status IN ('queued', 'retrying')`,
 	}
 }

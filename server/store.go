@@ -9,8 +9,6 @@ import (
 	"time"
 
 	"github.com/riverqueue/river"
-
-	"github.com/organizer-dev/organizer/adapters"
 )
 
 // Status is where an event is in the pipeline.
@@ -46,9 +44,7 @@ type Event struct {
 	Decision   json.RawMessage `json:"decision,omitempty"`
 	Results    []ActionResult  `json:"results"`
 
-	seq     int64
-	unsaved *decisionRecord // a decision made in this attempt, not yet written
-	state   adapters.State  // the item as this attempt's enrichment read it
+	seq int64 // arrival order in the store
 }
 
 // decisionRecord is what the store keeps of a decision besides its body.
@@ -143,50 +139,8 @@ func scanEvent(r rows, extra ...any) (*Event, error) {
 
 // get returns one event with its payload and decision, or nil.
 func (s store) get(ctx context.Context, id string) (*Event, error) {
-	evs, err := s.getMany(ctx, []string{id})
-	if err != nil || len(evs) == 0 {
-		return nil, err
-	}
-	return evs[0], nil
-}
-
-// getMany returns the stored events among ids, with their payloads and
-// decisions, in the order of ids, in one query.
-func (s store) getMany(ctx context.Context, ids []string) ([]*Event, error) {
-	params := make([]string, len(ids))
-	args := make([]any, len(ids))
-	for i, id := range ids {
-		params[i], args[i] = "$"+strconv.Itoa(i+1), id
-	}
-	r, err := s.b.reader().query(ctx, `SELECT `+eventColumns+`, payload, decision FROM organizer_events WHERE id IN (`+strings.Join(params, ",")+`)`, args...)
-	if err != nil {
-		return nil, fmt.Errorf("reading %d events: %w", len(ids), err)
-	}
-	defer r.Close()
-	byID := make(map[string]*Event, len(ids))
-	for r.Next() {
-		var payload []byte
-		var decision string
-		e, err := scanEvent(r, &payload, &decision)
-		if err != nil {
-			return nil, err
-		}
-		e.Payload = payload
-		if decision != "" {
-			e.Decision = json.RawMessage(decision)
-		}
-		byID[e.ID] = e
-	}
-	if err := r.Err(); err != nil {
-		return nil, err
-	}
-	out := make([]*Event, 0, len(byID))
-	for _, id := range ids {
-		if e := byID[id]; e != nil {
-			out = append(out, e)
-		}
-	}
-	return out, nil
+	e, _, err := s.forAttempt(ctx, id)
+	return e, err
 }
 
 // eventFilter selects events for the admin API.
@@ -240,117 +194,92 @@ func (s store) list(ctx context.Context, f eventFilter) ([]*Event, error) {
 	return out, r.Err()
 }
 
-// waitingItems reports, for the first event of each item in a batch (or
-// one event of a job of its own), whether an earlier event of that item is
-// still waiting to be applied, in one query: events of one item are
-// applied in arrival order. An event without a content id waits for none.
-func (s store) waitingItems(ctx context.Context, firsts []*Event) ([]bool, error) {
-	waiting := make([]bool, len(firsts))
-	var rowsSQL []string
-	var args []any
-	var last int64
-	index := make(map[[2]string]int, len(firsts))
-	for i, e := range firsts {
-		if e.ContentID == "" {
-			continue
-		}
-		index[[2]string{e.Provider, e.ContentID}] = i
-		args = append(args, e.Provider, e.ContentID)
-		rowsSQL = append(rowsSQL, "($"+strconv.Itoa(len(args)-1)+", $"+strconv.Itoa(len(args))+")")
-		last = max(last, e.seq)
-	}
-	if len(rowsSQL) == 0 {
-		return waiting, nil
-	}
-	args = append(args, last)
-	r, err := s.b.reader().query(ctx,
-		`SELECT provider, content_id, MIN(seq) FROM organizer_events
-		 WHERE (provider, content_id) IN (VALUES `+strings.Join(rowsSQL, ", ")+`)
-		   AND seq < $`+strconv.Itoa(len(args))+` AND status IN ('queued', 'retrying')
-		 GROUP BY provider, content_id`, args...)
+// forAttempt returns an event with its payload and decision, and whether
+// an earlier event of its item is still pending (queued or retrying), in
+// one query: events of one item are decided and applied in arrival order.
+// An event without a content id waits for none. It returns nil for an
+// event that is not stored.
+func (s store) forAttempt(ctx context.Context, id string) (e *Event, waiting bool, err error) {
+	r, err := s.b.reader().query(ctx, `SELECT `+eventColumns+`, payload, decision,
+		  EXISTS (SELECT 1 FROM organizer_events p
+		          WHERE p.provider = e.provider AND p.content_id = e.content_id AND p.content_id <> ''
+		            AND p.seq < e.seq AND p.status IN ('queued', 'retrying'))
+		FROM organizer_events e WHERE e.id = $1`, id)
 	if err != nil {
-		return nil, fmt.Errorf("checking earlier events of %d items: %w", len(index), err)
+		return nil, false, fmt.Errorf("reading event %s: %w", id, err)
 	}
 	defer r.Close()
-	for r.Next() {
-		var provider, content string
-		var first int64
-		if err := r.Scan(&provider, &content, &first); err != nil {
-			return nil, err
-		}
-		if i, ok := index[[2]string{provider, content}]; ok && first < firsts[i].seq {
-			waiting[i] = true
-		}
+	if !r.Next() {
+		return nil, false, r.Err()
 	}
-	return waiting, r.Err()
+	var payload []byte
+	var decision string
+	var earlier bool
+	if e, err = scanEvent(r, &payload, &decision, &earlier); err != nil {
+		return nil, false, err
+	}
+	e.Payload = payload
+	if decision != "" {
+		e.Decision = json.RawMessage(decision)
+	}
+	return e, earlier, r.Err()
 }
 
 // saveDecision records an event's new decision; generation guards against
 // a stale job writing over a replay.
-func (s store) saveDecision(ctx context.Context, e *Event, now time.Time) error {
-	err := s.writes.do(ctx, func(ctx context.Context, q querier) error {
+func (s store) saveDecision(ctx context.Context, e *Event, d *decisionRecord, now time.Time) error {
+	err := s.writes.do(ctx, func(ctx context.Context, q querier, _ enqueueFunc) error {
 		_, err := q.exec(ctx,
 			`UPDATE organizer_events SET ruleset = $1, decision = $2, updated_at = $3 WHERE id = $4 AND generation = $5`,
-			e.unsaved.ruleset, string(e.Decision), now.UnixMicro(), e.ID, e.Replays)
+			d.ruleset, string(e.Decision), now.UnixMicro(), e.ID, e.Replays)
 		return err
 	})
 	if err != nil {
 		return fmt.Errorf("recording the decision of %s: %w", e.ID, err)
 	}
-	e.unsaved = nil
 	return nil
 }
 
 // saveOutcome records an attempt: the status, results and error it left,
-// and its decision if that is not written yet.
-func (s store) saveOutcome(ctx context.Context, e *Event, now time.Time) error {
-	err := s.writes.do(ctx, func(ctx context.Context, q querier) error {
-		return updateOutcome(ctx, q, e, now)
+// and its decision d when that is not written yet (d nil).
+func (s store) saveOutcome(ctx context.Context, e *Event, d *decisionRecord, now time.Time) error {
+	results, err := json.Marshal(e.Results)
+	if err != nil {
+		return fmt.Errorf("recording what became of %s: %w", e.ID, err)
+	}
+	err = s.writes.do(ctx, func(ctx context.Context, q querier, _ enqueueFunc) error {
+		if d != nil {
+			_, err := q.exec(ctx,
+				`UPDATE organizer_events SET status = $1, attempts = $2, results = $3, error = $4, updated_at = $5, ruleset = $6, decision = $7 WHERE id = $8 AND generation = $9`,
+				string(e.Status), e.Attempts, string(results), e.Error, now.UnixMicro(), d.ruleset, string(e.Decision), e.ID, e.Replays)
+			return err
+		}
+		_, err := q.exec(ctx,
+			`UPDATE organizer_events SET status = $1, attempts = $2, results = $3, error = $4, updated_at = $5 WHERE id = $6 AND generation = $7`,
+			string(e.Status), e.Attempts, string(results), e.Error, now.UnixMicro(), e.ID, e.Replays)
+		return err
 	})
 	if err != nil {
 		return fmt.Errorf("recording what became of %s: %w", e.ID, err)
 	}
-	e.unsaved = nil
 	return nil
 }
 
-// saveOutcomeIn records an attempt in the caller's transaction; the caller
-// clears e.unsaved once that has committed.
-func (s store) saveOutcomeIn(ctx context.Context, q querier, e *Event, now time.Time) error {
-	return updateOutcome(ctx, q, e, now)
-}
-
-func updateOutcome(ctx context.Context, q querier, e *Event, now time.Time) error {
-	results, err := json.Marshal(e.Results)
-	if err != nil {
-		return err
-	}
-	if e.unsaved != nil {
-		_, err = q.exec(ctx,
-			`UPDATE organizer_events SET status = $1, attempts = $2, results = $3, error = $4, updated_at = $5, ruleset = $6, decision = $7 WHERE id = $8 AND generation = $9`,
-			string(e.Status), e.Attempts, string(results), e.Error, now.UnixMicro(), e.unsaved.ruleset, string(e.Decision), e.ID, e.Replays)
-		return err
-	}
-	_, err = q.exec(ctx,
-		`UPDATE organizer_events SET status = $1, attempts = $2, results = $3, error = $4, updated_at = $5 WHERE id = $6 AND generation = $7`,
-		string(e.Status), e.Attempts, string(results), e.Error, now.UnixMicro(), e.ID, e.Replays)
-	return err
-}
-
 // replay resets an event for a new evaluation under the current rules and
-// enqueues its job, in one transaction. It returns the event's new
-// generation, or found=false.
+// enqueues its job, in one write. It returns the event's new generation,
+// or found=false.
 func (s store) replay(ctx context.Context, id string, now time.Time) (gen int, found bool, err error) {
-	err = s.b.inTx(ctx, func(q querier, enqueue enqueueFunc) error {
+	err = s.writes.do(ctx, func(ctx context.Context, q querier, enqueue enqueueFunc) error {
 		var g int
 		ok, err := queryOne(ctx, q,
 			`UPDATE organizer_events SET generation = generation + 1, status = 'queued', attempts = 0, ruleset = '', decision = '', results = '', error = '', updated_at = $1 WHERE id = $2 RETURNING generation`,
 			[]any{now.UnixMicro(), id}, &g)
 		if err != nil || !ok {
+			gen, found = 0, false
 			return err
 		}
 		gen, found = g, true
-		return enqueue(ctx, []river.InsertManyParams{{Args: processArgs{EventID: id, Generation: g}}})
+		return enqueue(ctx, []river.InsertManyParams{eventJob(id, g)})
 	})
 	if err != nil {
 		return 0, false, fmt.Errorf("replaying %s: %w", id, err)

@@ -32,7 +32,7 @@ type writer struct {
 // op is one write waiting for its commit: a webhook, or a pipeline write.
 type op struct {
 	ev   *newEvent
-	fn   func(ctx context.Context, q querier) error
+	fn   writeFunc
 	ctx  context.Context
 	done chan opResult
 }
@@ -54,9 +54,13 @@ func (w *writer) submit(ctx context.Context, ev *newEvent) (duplicate bool, err 
 	return r.duplicate, r.err
 }
 
+// writeFunc is a pipeline write: statements, and the jobs to enqueue with
+// them, committed together.
+type writeFunc func(ctx context.Context, q querier, enqueue enqueueFunc) error
+
 // do runs fn in a transaction shared with other writes and returns once
 // that transaction has committed (or fn's own error).
-func (w *writer) do(ctx context.Context, fn func(ctx context.Context, q querier) error) error {
+func (w *writer) do(ctx context.Context, fn writeFunc) error {
 	return w.wait(ctx, &op{fn: fn, ctx: ctx}).err
 }
 
@@ -96,7 +100,7 @@ func (w *writer) commit(group []*op) {
 		if fresh, err = storeWebhooks(ctx, q, enqueue, hooks); err != nil {
 			return err
 		}
-		return runWrites(q, writes)
+		return runWrites(q, enqueue, writes)
 	})
 	if err != nil && len(group) > 1 {
 		// Apart, so that one bad write fails nothing else.
@@ -109,7 +113,7 @@ func (w *writer) commit(group []*op) {
 		}
 		w.answerWebhooks(hooks, fresh, err)
 		for _, o := range writes {
-			o.done <- opResult{err: w.b.inTx(ctx, func(q querier, _ enqueueFunc) error { return o.fn(o.ctx, q) })}
+			o.done <- opResult{err: w.b.inTx(ctx, func(q querier, enqueue enqueueFunc) error { return o.fn(o.ctx, q, enqueue) })}
 		}
 		return
 	}
@@ -119,8 +123,8 @@ func (w *writer) commit(group []*op) {
 	}
 }
 
-// storeWebhooks inserts the group's new events, and one job for those to
-// process: the batch job, which makes their first attempts.
+// storeWebhooks inserts the group's new events, and a job for each that is
+// to be processed.
 func storeWebhooks(ctx context.Context, q querier, enqueue enqueueFunc, hooks []*op) (map[string]bool, error) {
 	if len(hooks) == 0 {
 		return nil, nil
@@ -137,21 +141,18 @@ func storeWebhooks(ctx context.Context, q querier, enqueue enqueueFunc, hooks []
 	if err != nil {
 		return nil, err
 	}
-	var ids []string
+	var jobs []river.InsertManyParams
 	for _, e := range evs {
 		if fresh[e.id] && e.status == Queued {
-			ids = append(ids, e.id)
+			jobs = append(jobs, eventJob(e.id, 0))
 		}
 	}
-	if len(ids) == 0 {
-		return fresh, nil
-	}
-	return fresh, enqueue(ctx, []river.InsertManyParams{{Args: batchArgs{EventIDs: ids}}})
+	return fresh, enqueue(ctx, jobs)
 }
 
-func runWrites(q querier, writes []*op) error {
+func runWrites(q querier, enqueue enqueueFunc, writes []*op) error {
 	for _, o := range writes {
-		if err := o.fn(o.ctx, q); err != nil {
+		if err := o.fn(o.ctx, q, enqueue); err != nil {
 			return err
 		}
 	}

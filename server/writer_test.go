@@ -18,15 +18,15 @@ func TestWriterBadWriteFailsNothingElse(t *testing.T) {
 		return &op{ev: &newEvent{id: id, provider: "vaultstream", typ: "content.deleted", contentID: "c_" + id,
 			payload: []byte(`{}`), receivedAt: time.Now(), status: Ignored}, done: make(chan opResult, 1)}
 	}
-	write := func(fn func(ctx context.Context, q querier) error) *op {
+	write := func(fn writeFunc) *op {
 		return &op{fn: fn, ctx: context.Background(), done: make(chan opResult, 1)}
 	}
 	broken := errors.New("broken write")
 	group := []*op{
 		hook("w1"),
-		write(func(context.Context, querier) error { return broken }),
+		write(func(context.Context, querier, enqueueFunc) error { return broken }),
 		hook("w2"),
-		write(func(ctx context.Context, q querier) error {
+		write(func(ctx context.Context, q querier, _ enqueueFunc) error {
 			_, err := q.exec(ctx, `UPDATE organizer_events SET error = 'noted' WHERE id = $1`, "w1")
 			return err
 		}),
