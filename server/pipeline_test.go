@@ -95,10 +95,10 @@ func TestPipelineExhaustedRetriesDeadLettered(t *testing.T) {
 	require.Contains(t, e.Error, "gave up after 3 attempts")
 }
 
-// Events of one item are applied in arrival order: each finishes only
-// after the one that arrived before it, though many workers are free.
+// Events of one item are applied in arrival order, and promptly: with the
+// default order_wait, each is applied within a second of the one before.
 func TestPipelineOrderPerItem(t *testing.T) {
-	h := startHarness(t)
+	h := startHarness(t, func(c *Config) { c.OrderWait = Defaults().OrderWait })
 	h.sim.AddContent(vaultstreamtest.Content{ID: "c_1", Title: "Training"})
 	h.sim.SetLatency(30 * time.Millisecond)
 	titles := []string{"Training day", "Marketing day", "Training again", "Marketing again"}
@@ -107,15 +107,45 @@ func TestPipelineOrderPerItem(t *testing.T) {
 		_, resp := h.send(webhook(t, "content.transcoded", map[string]any{"content_id": "c_1", "title": title}))
 		ids = append(ids, resp["event_id"].(string))
 	}
-	for _, id := range ids {
-		h.waitFor(id, 10*time.Second, Applied)
-	}
-	seqs := make([]time.Time, len(ids))
+	var prev Event
 	for i, id := range ids {
-		seqs[i] = h.event(id).UpdatedAt
+		e := h.waitFor(id, 10*time.Second, Applied)
+		if i > 0 {
+			require.False(t, e.UpdatedAt.Before(prev.UpdatedAt), "event %d finished before event %d", i, i-1)
+			require.Less(t, e.UpdatedAt.Sub(prev.UpdatedAt), time.Second, "event %d waited too long for event %d", i, i-1)
+		}
+		prev = e
 	}
-	for i := 1; i < len(seqs); i++ {
-		require.False(t, seqs[i].Before(seqs[i-1]), "event %d finished before event %d", i, i-1)
+}
+
+// While an earlier event of an item waits for its retry, the later events
+// of the item are not attempted at all; they are applied after it, each
+// at its first attempt. Were the order not kept, they would run during the
+// earlier event's backoff (hundreds of milliseconds here) and meet the
+// outage or finish first: this fails every time the order is broken.
+func TestPipelineLaterEventsWaitForEarlierRetry(t *testing.T) {
+	h := startHarness(t, func(c *Config) { c.RetryBase = Duration(200 * time.Millisecond) })
+	h.sim.AddContent(vaultstreamtest.Content{ID: "c_1", Title: "Training"})
+	require.NoError(t, h.sim.Fail(vaultstreamtest.Fault{Match: "GET /content/c_1", Status: http.StatusServiceUnavailable, Times: 3}))
+	_, resp := h.send(webhook(t, "content.transcoded", map[string]any{"content_id": "c_1", "title": "Training 0"}))
+	first := resp["event_id"].(string)
+	h.waitFor(first, 5*time.Second, Retrying)
+	ids := []string{first}
+	for i, title := range []string{"Marketing 1", "Training 2", "Marketing 3"} {
+		status, resp := h.send(webhook(t, "content.transcoded", map[string]any{"content_id": "c_1", "title": title}))
+		require.Equal(t, http.StatusAccepted, status, "event %d", i+1)
+		ids = append(ids, resp["event_id"].(string))
+	}
+	var prev Event
+	for i, id := range ids {
+		e := h.waitFor(id, 10*time.Second, Applied)
+		if i == 0 {
+			require.Equal(t, 4, e.Attempts, "the first event met all three failures")
+		} else {
+			require.Equal(t, 1, e.Attempts, "event %d was attempted before the first was applied", i)
+			require.False(t, e.UpdatedAt.Before(prev.UpdatedAt), "event %d finished before event %d", i, i-1)
+		}
+		prev = e
 	}
 }
 
