@@ -368,6 +368,7 @@ type pathCollector struct {
 	nodes map[string]fastpath.AnyFn
 }
 
+// Visit implements ast.Visitor.
 func (p *pathCollector) Visit(node *ast.Node) {
 	n := *node
 	switch n := n.(type) {
