@@ -97,9 +97,6 @@ func TestSimulate(t *testing.T) {
 // disagree: a team a rule grants, or a bundle it files into, is missing.
 // It also checks what the README says of a redelivery and of a replay.
 func TestSimulateDemoApplied(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs the service; skipped in -short mode")
-	}
 	const secret = "demo webhook secret"
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
