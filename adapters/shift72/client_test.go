@@ -54,8 +54,10 @@ func bundlePath(id int) string { return fmt.Sprintf("%s/%d", bundlesPath, id) }
 // Two concurrent folder actions on one bundle both end up in its items: the
 // per-bundle lock keeps the two read-modify-writes from interleaving.
 func TestApplyConcurrentFolderActionsOnOneBundle(t *testing.T) {
+	t.Parallel() // its own simulator; it waits on latencies or timeouts
 	for round := range 5 {
 		t.Run(fmt.Sprint(round), func(t *testing.T) {
+			t.Parallel() // each round has its own simulator
 			s := newSim(t)
 			s.AddFilm(shift72test.Film{ID: 1, Title: "One", Published: true})
 			s.AddFilm(shift72test.Film{ID: 2, Title: "Two", Published: true})
@@ -392,6 +394,7 @@ func TestFetchServerErrors(t *testing.T) {
 }
 
 func TestTimeoutIsTransient(t *testing.T) {
+	t.Parallel() // its own simulator; it waits on latencies or timeouts
 	s := newSim(t)
 	s.AddBundle("Ready", shift72test.StatusPublished)
 	addFilms(s, 1)

@@ -221,6 +221,7 @@ func TestFetch(t *testing.T) {
 }
 
 func TestFaults(t *testing.T) {
+	t.Parallel() // its own simulator; it waits on latencies or timeouts
 	ctx := context.Background()
 	actions := []adapters.Action{{Kind: adapters.SetFolder, Value: "Training"},
 		{Kind: adapters.SetVisibility, Value: "org"}, {Kind: adapters.AddTag, Value: "hr"}}
@@ -470,6 +471,7 @@ func TestTagsAndMetadata(t *testing.T) {
 }
 
 func TestTokenNeverInErrors(t *testing.T) {
+	t.Parallel() // its own simulator; it waits on latencies or timeouts
 	ctx := context.Background()
 	s := newSim(t)
 	id := s.AddContent(vaultstreamtest.Content{})
@@ -541,6 +543,7 @@ type roundTripper func(*http.Request) (*http.Response, error)
 func (f roundTripper) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
 
 func TestConcurrentApply(t *testing.T) {
+	t.Parallel() // its own simulator; it waits on latencies or timeouts
 	s := newSim(t)
 	hr := s.AddTeam("HR")
 	c := newClient(s)
