@@ -8,11 +8,14 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -24,8 +27,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
 
+	"github.com/organizer-dev/organizer/adapters"
+	"github.com/organizer-dev/organizer/adapters/vaultstream"
 	"github.com/organizer-dev/organizer/adapters/vaultstream/vaultstreamtest"
 )
 
@@ -120,6 +126,64 @@ func writeConfig(t *testing.T, yaml string) string {
 	t.Helper()
 	return writeFile(t, t.TempDir(), "organizer.yaml", yaml)
 }
+
+// procTest is what every process test starts from: the binary built, a
+// VaultStream simulator answering every call after a latency, and the
+// arguments and environment of `organizer serve` children that decide with
+// procRules and apply through that simulator, sharing one data directory
+// (and store). The simulator is closed at cleanup, after the children are
+// killed.
+type procTest struct {
+	sim    *vaultstreamtest.Server
+	env    []string     // the children's environment (procEnv)
+	args   []string     // serve's arguments after --addr
+	client *http.Client // webhooks and the admin API, loopback only
+}
+
+// newProcTest sets a process test up with config (a config file's YAML)
+// and the simulator's latency; store, unless empty, is the --store of
+// every child. It skips the test under -short.
+func newProcTest(t *testing.T, config string, latency time.Duration, store string) *procTest {
+	t.Helper()
+	organizerBinary(t)
+	sim := vaultstreamtest.NewServer()
+	t.Cleanup(sim.Close)
+	sim.SetLatency(latency)
+	args := []string{"--config", writeConfig(t, config), "--rules", writeRules(t), "--data", t.TempDir()}
+	if store != "" {
+		args = append(args, "--store", store)
+	}
+	client := newSendClient()
+	t.Cleanup(client.CloseIdleConnections)
+	return &procTest{sim: sim, env: procEnv(sim), args: args, client: client}
+}
+
+// start starts a child and waits until it is ready (startServe).
+func (pt *procTest) start(t *testing.T, name string) *proc {
+	t.Helper()
+	return startServe(t, name, pt.env, pt.args...)
+}
+
+// launch starts a child without waiting for it (launchServe).
+func (pt *procTest) launch(t *testing.T, name string) *proc {
+	t.Helper()
+	return launchServe(t, name, pt.env, pt.args...)
+}
+
+// deliveries seeds n items in the simulator (makeDeliveries).
+func (pt *procTest) deliveries(t *testing.T, prefix string, n int) []*delivery {
+	t.Helper()
+	return makeDeliveries(t, pt.sim, prefix, n)
+}
+
+// send delivers ds to the URL target picks for each index (sendAll, 8
+// senders).
+func (pt *procTest) send(ds []*delivery, target func(i int) string) []sendResult {
+	return sendAll(pt.client, ds, 8, target, nil)
+}
+
+// to is a target of send: every delivery to p.
+func to(p *proc) func(int) string { return func(int) string { return p.url } }
 
 // syncBuffer (simulate_test.go) holds a child's standard error.
 
@@ -257,12 +321,12 @@ type delivery struct {
 	folder    string // the folder and tag the rules give the item
 	tag       string
 	body      []byte
-	eventID   string // what the service answers, once acknowledged
+	eventID   string // the id the service gives the event (adapters.EventID)
 }
 
 // makeDeliveries seeds n content items in the simulator, alternately
 // training and marketing videos, and returns a content.uploaded webhook
-// for each.
+// for each, with the event id the service will answer.
 func makeDeliveries(t *testing.T, sim *vaultstreamtest.Server, prefix string, n int) []*delivery {
 	t.Helper()
 	out := make([]*delivery, n)
@@ -276,7 +340,7 @@ func makeDeliveries(t *testing.T, sim *vaultstreamtest.Server, prefix string, n 
 		sim.AddContent(vaultstreamtest.Content{ID: d.contentID, Title: d.title})
 		body, err := vaultstreamtest.WebhookBody("content.uploaded", map[string]any{"content_id": d.contentID, "title": d.title})
 		require.NoError(t, err)
-		d.body = body
+		d.body, d.eventID = body, adapters.EventID(vaultstream.Name, body)
 		out[i] = d
 	}
 	return out
@@ -334,8 +398,9 @@ func send(client *http.Client, baseURL string, body []byte) sendResult {
 }
 
 // sendAll delivers ds with `workers` concurrent senders, to the URL target
-// picks for each index, and counts acknowledgements in acked as they come.
-func sendAll(client *http.Client, ds []*delivery, workers int, target func(i int) string, acked *atomic.Int64) []sendResult {
+// picks for each index, and calls onAck (unless nil) on each
+// acknowledgement as it comes.
+func sendAll(client *http.Client, ds []*delivery, workers int, target func(i int) string, onAck func()) []sendResult {
 	results := make([]sendResult, len(ds))
 	next := make(chan int)
 	var wg sync.WaitGroup
@@ -343,8 +408,8 @@ func sendAll(client *http.Client, ds []*delivery, workers int, target func(i int
 		wg.Go(func() {
 			for i := range next {
 				results[i] = send(client, target(i), ds[i].body)
-				if results[i].acked() && acked != nil {
-					acked.Add(1)
+				if results[i].acked() && onAck != nil {
+					onAck()
 				}
 			}
 		})
@@ -441,7 +506,7 @@ func waitApplied(t *testing.T, client *http.Client, ids []string, within time.Du
 			t.Fatalf("%d of %d events not applied within %v (by status %v), e.g.\n%s",
 				len(pending), len(ids), within, counts, strings.Join(sample, "\n"))
 		}
-		time.Sleep(250 * time.Millisecond)
+		time.Sleep(100 * time.Millisecond)
 	}
 }
 
@@ -522,4 +587,131 @@ func errorLines(stderr string) []string {
 		}
 	}
 	return out
+}
+
+// idsOf returns the event ids of the deliveries.
+func idsOf(ds []*delivery) []string {
+	ids := make([]string, len(ds))
+	for i, d := range ds {
+		ids[i] = d.eventID
+	}
+	return ids
+}
+
+// tally summarizes a round of deliveries for the log.
+func tally(results []sendResult) (acked, refused, noAnswer int, sample string) {
+	for _, r := range results {
+		switch {
+		case r.acked():
+			acked++
+		case r.status != 0:
+			refused++
+			if sample == "" {
+				sample = r.err.Error()
+			}
+		default:
+			noAnswer++
+			if sample == "" && r.err != nil {
+				sample = r.err.Error()
+			}
+		}
+	}
+	return acked, refused, noAnswer, sample
+}
+
+// splitAcked sorts a round of deliveries: the ids of those acknowledged,
+// each answered with its own event id, and the others, which the provider
+// delivers again.
+func splitAcked(t *testing.T, ds []*delivery, results []sendResult) (acked []string, again []*delivery) {
+	t.Helper()
+	for i, r := range results {
+		if r.acked() {
+			require.Equal(t, ds[i].eventID, r.eventID)
+			acked = append(acked, r.eventID)
+		} else {
+			again = append(again, ds[i])
+		}
+	}
+	return acked, again
+}
+
+// loadUntil sends ds to p with 8 senders and runs stop as soon as `after`
+// deliveries are acknowledged, while the others are still being sent. It
+// returns every delivery's result and when stop was called.
+func loadUntil(t *testing.T, pt *procTest, p *proc, ds []*delivery, after int64, stop func()) ([]sendResult, time.Time) {
+	t.Helper()
+	var acked atomic.Int64
+	reached := make(chan struct{}) // closed by the after-th acknowledgement
+	done := make(chan struct{})    // closed when every delivery is answered
+	var stoppedAt time.Time
+	watcher := make(chan struct{})
+	go func() {
+		defer close(watcher)
+		select {
+		case <-reached:
+		case <-done:
+			select {
+			case <-reached: // both at once: the threshold still counts
+			default:
+				return
+			}
+		}
+		stoppedAt = time.Now()
+		stop()
+	}()
+	results := sendAll(pt.client, ds, 8, to(p), func() {
+		if acked.Add(1) == after {
+			close(reached)
+		}
+	})
+	close(done)
+	<-watcher
+	require.False(t, stoppedAt.IsZero(), "the load ended before %d acknowledgements (got %d)", after, acked.Load())
+	return results, stoppedAt
+}
+
+// freshDatabase creates a database for this test run next to the one dsn
+// names, dropped at cleanup, and returns its DSN. A role that may not
+// create databases gets dsn's database with organizer's and River's tables
+// dropped instead.
+func freshDatabase(t *testing.T, dsn string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, dsn)
+	require.NoError(t, err, "connecting to ORGANIZER_TEST_POSTGRES")
+	defer conn.Close(context.Background())
+	name := "organizer_test_" + randomSuffix()
+	if _, err := conn.Exec(ctx, "CREATE DATABASE "+name); err != nil {
+		t.Logf("cannot create a database (%v): dropping organizer's and River's tables in %s instead", err, dsn)
+		_, err := conn.Exec(ctx, `DROP TABLE IF EXISTS organizer_events, river_job, river_leader, river_migration,
+			river_migration_old, river_notification, river_queue, river_client, river_client_queue CASCADE`)
+		require.NoError(t, err)
+		_, err = conn.Exec(ctx, `DROP TYPE IF EXISTS river_job_state CASCADE`)
+		require.NoError(t, err)
+		return dsn
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+		defer cancel()
+		conn, err := pgx.Connect(ctx, dsn)
+		if err != nil {
+			t.Errorf("dropping %s: %v", name, err)
+			return
+		}
+		defer conn.Close(context.Background())
+		if _, err := conn.Exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
+			t.Errorf("dropping %s: %v", name, err)
+		}
+	})
+	u, err := url.Parse(dsn)
+	require.NoError(t, err)
+	u.Path = "/" + name
+	return u.String()
+}
+
+func randomSuffix() string {
+	b := make([]byte, 6)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
 }
