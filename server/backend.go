@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/gofrs/flock"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
@@ -118,19 +119,25 @@ func openSQLite(ctx context.Context, path string, s queueSettings, workers *rive
 	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
 		return nil, fmt.Errorf("creating the data directory: %w", err)
 	}
+	unlock, err := lockStore(path)
+	if err != nil {
+		return nil, err
+	}
 	pragmas := "_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)"
 	wdb, err := openCachingSQLite("file:" + path + "?" + pragmas + "&_pragma=synchronous(FULL)&_txlock=immediate")
 	if err != nil {
+		unlock()
 		return nil, fmt.Errorf("opening %s: %w", path, err)
 	}
 	wdb.SetMaxOpenConns(1)
 	rdb, err := openCachingSQLite("file:" + path + "?" + pragmas + "&_pragma=query_only(1)")
 	if err != nil {
 		_ = wdb.Close()
+		unlock()
 		return nil, fmt.Errorf("opening %s: %w", path, err)
 	}
 	rdb.SetMaxOpenConns(4)
-	closeAll := func() { _ = rdb.Close(); _ = wdb.Close() }
+	closeAll := func() { _ = rdb.Close(); _ = wdb.Close(); unlock() }
 	driver := riversqlite.New(wdb)
 	if err := migrate(ctx, driver, sqliteSchema, sqlQuerier{wdb}, nil); err != nil {
 		closeAll()
@@ -157,6 +164,24 @@ func openSQLite(ctx context.Context, path string, s queueSettings, workers *rive
 		pinger: rdb.PingContext,
 		closer: closeAll,
 	}, nil
+}
+
+// lockStore makes sure one service at a time uses an SQLite store: two
+// would each run their own queue and workers on the same file. The lock
+// is a file beside the store, held while the service runs; the system
+// releases it when the process ends, however it ends.
+func lockStore(path string) (unlock func(), err error) {
+	lock := flock.New(path + ".lock")
+	ok, err := lock.TryLock()
+	if err != nil {
+		return nil, fmt.Errorf("locking the store %s: %w", path, err)
+	}
+	if !ok {
+		return nil, fmt.Errorf("the store %s is in use by another organizer serve (it holds %s): "+
+			"stop that one, or give this one its own --data directory; to share one store between replicas use PostgreSQL (--store postgres://…)",
+			path, lock.Path())
+	}
+	return func() { _ = lock.Unlock() }, nil
 }
 
 // openPostgres opens a PostgreSQL store that several replicas share.

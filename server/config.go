@@ -60,7 +60,7 @@ func Defaults() Config {
 	return Config{
 		Addr:              "127.0.0.1:8080",
 		Data:              "./data",
-		Rules:             "./rules",
+		Rules:             "", // no default: a guess could pick the wrong directory
 		BodyLimit:         1 << 20,
 		ReadHeaderTimeout: Duration(5 * time.Second),
 		ReadTimeout:       Duration(30 * time.Second),
@@ -126,7 +126,7 @@ func (c *Config) Validate() error {
 		}
 	}
 	check(c.Addr != "", "addr must be set")
-	check(c.Rules != "", "rules must be set")
+	check(c.Rules != "", "no rules: pass --rules PATH (a rule file, or a directory of *.yaml rule files), or set rules: in the config file")
 	check(c.Store != "" || c.Data != "", "data or store must be set")
 	check(c.Store == "" || isPostgresURL(c.Store), "store must be a postgres:// URL (or empty for SQLite in the data directory), not %q", c.Store)
 	check(c.BodyLimit > 0, "body_limit must be positive")
@@ -135,8 +135,8 @@ func (c *Config) Validate() error {
 	check(c.MaxBatch > 0, "max_batch must be positive")
 	check(c.RetryBase > 0 && c.RetryMax >= c.RetryBase, "retry_base must be positive and at most retry_max")
 	check(c.JobTimeout > 0, "job_timeout must be positive")
-	check(c.RescueAfter.D() > 2*c.JobTimeout.D()+5*time.Second,
-		"rescue_after must be longer than twice job_timeout plus 5s (a batch's longest run), or running work would be rescued")
+	check(c.RescueAfter.D() > c.JobTimeout.D()+5*time.Second,
+		"rescue_after must be longer than job_timeout plus 5s (an attempt's longest run), or running work would be rescued")
 	for name, p := range c.Providers {
 		check((p.APIURL == "") == (p.Token == ""), "provider %s: set both its API URL and ORGANIZER_%s_API_TOKEN, or neither (record-only)", name, strings.ToUpper(name))
 	}
