@@ -26,13 +26,13 @@ var statuses = []Status{Queued, Retrying, Applied, Recorded, Ignored, Dead}
 func (s *Service) listEvents(c *gin.Context) {
 	f := eventFilter{ContentID: c.Query("content_id"), Provider: c.Query("provider"), Status: Status(c.Query("status")), Limit: 50}
 	if f.Status != "" && !slices.Contains(statuses, f.Status) {
-		apiError(c, http.StatusBadRequest, "bad_query", "status must be one of "+joinStatuses())
+		apiError(c, codeBadQuery, "status must be one of "+joinStatuses())
 		return
 	}
 	if v := c.Query("limit"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > 500 {
-			apiError(c, http.StatusBadRequest, "bad_query", "limit must be a number from 1 to 500")
+			apiError(c, codeBadQuery, "limit must be a number from 1 to 500")
 			return
 		}
 		f.Limit = n
@@ -40,7 +40,7 @@ func (s *Service) listEvents(c *gin.Context) {
 	if v := c.Query("before"); v != "" {
 		n, err := strconv.ParseInt(v, 10, 64)
 		if err != nil || n < 1 {
-			apiError(c, http.StatusBadRequest, "bad_query", "before must be the next value of a previous page")
+			apiError(c, codeBadQuery, "before must be the next value of a previous page")
 			return
 		}
 		f.Before = n
@@ -83,7 +83,7 @@ func (s *Service) getEvent(c *gin.Context) {
 	case err != nil:
 		s.internal(c, err)
 	case e == nil:
-		apiError(c, http.StatusNotFound, "not_found", "no event "+c.Param("id"))
+		apiError(c, codeNotFound, "no event "+c.Param("id"))
 	default:
 		c.JSON(http.StatusOK, e)
 	}
@@ -99,7 +99,7 @@ func (s *Service) replayEvent(c *gin.Context) {
 	case err != nil:
 		s.internal(c, err)
 	case !found:
-		apiError(c, http.StatusNotFound, "not_found", "no event "+id)
+		apiError(c, codeNotFound, "no event "+id)
 	default:
 		s.log.Info("event replayed", "event_id", id, "replays", gen)
 		c.JSON(http.StatusAccepted, gin.H{"event_id": id, "status": Queued, "replays": gen})
@@ -192,7 +192,7 @@ func invalidRules(c *gin.Context, message string, ps []problem) {
 	for i, p := range ps {
 		details[i] = p
 	}
-	apiError(c, http.StatusUnprocessableEntity, "invalid_rules", message, details...)
+	apiError(c, codeInvalidRules, message, details...)
 }
 
 func problemCount(errs rules.ErrorList) string {
@@ -207,14 +207,14 @@ func (s *Service) readRulesText(c *gin.Context) (rulesText, bool) {
 	var t rulesText
 	if strings.HasPrefix(c.ContentType(), "application/json") {
 		if err := json.Unmarshal(body, &t); err != nil {
-			apiError(c, http.StatusBadRequest, "malformed_body", "the body must be {\"files\": {name: text}} or {\"rules\": text}: "+err.Error())
+			apiError(c, codeMalformedBody, "the body must be {\"files\": {name: text}} or {\"rules\": text}: "+err.Error())
 			return t, false
 		}
 	} else {
 		t.Rules = string(body)
 	}
 	if t.empty() {
-		apiError(c, http.StatusBadRequest, "malformed_body", "no rules were sent")
+		apiError(c, codeMalformedBody, "no rules were sent")
 		return t, false
 	}
 	return t, true
@@ -226,10 +226,10 @@ func (s *Service) readBody(c *gin.Context) ([]byte, bool) {
 	body, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, s.cfg.BodyLimit))
 	switch {
 	case errors.As(err, new(*http.MaxBytesError)):
-		apiError(c, http.StatusRequestEntityTooLarge, "body_too_large", fmt.Sprintf("the body is over the limit of %d bytes", s.cfg.BodyLimit))
+		apiError(c, codeBodyTooLarge, fmt.Sprintf("the body is over the limit of %d bytes", s.cfg.BodyLimit))
 		return nil, false
 	case err != nil:
-		apiError(c, http.StatusBadRequest, "unreadable_body", "the body could not be read")
+		apiError(c, codeUnreadableBody, "the body could not be read")
 		return nil, false
 	}
 	return body, true
@@ -256,7 +256,7 @@ func (s *Service) dryRun(c *gin.Context) {
 	}
 	var req dryRunRequest
 	if err := json.Unmarshal(body, &req); err != nil {
-		apiError(c, http.StatusBadRequest, "malformed_body", "the body must be a JSON object: "+err.Error())
+		apiError(c, codeMalformedBody, "the body must be a JSON object: "+err.Error())
 		return
 	}
 	var ev engine.Event
@@ -266,18 +266,18 @@ func (s *Service) dryRun(c *gin.Context) {
 	case req.Payload != nil && req.Provider != "":
 		var err error
 		if ev, err = s.registry.DecodePayload(req.Provider, req.Payload); err != nil {
-			apiError(c, http.StatusBadRequest, "malformed_payload", err.Error())
+			apiError(c, codeMalformedPayload, err.Error())
 			return
 		}
 	default:
-		apiError(c, http.StatusBadRequest, "malformed_body", `send "event", or "provider" with "payload"`)
+		apiError(c, codeMalformedBody, `send "event", or "provider" with "payload"`)
 		return
 	}
 	at := time.Now().UTC()
 	if req.Now != "" {
 		t, err := time.Parse(time.RFC3339, req.Now)
 		if err != nil {
-			apiError(c, http.StatusBadRequest, "malformed_body", "now must be an RFC 3339 time like 2026-01-02T15:04:05Z")
+			apiError(c, codeMalformedBody, "now must be an RFC 3339 time like 2026-01-02T15:04:05Z")
 			return
 		}
 		at = t
@@ -291,7 +291,7 @@ func (s *Service) dryRun(c *gin.Context) {
 		}
 	}
 	if rs == nil {
-		apiError(c, http.StatusServiceUnavailable, "no_ruleset", "no valid ruleset is loaded (see GET /v1/rules); send rules inline")
+		apiError(c, codeNoRuleset, "no valid ruleset is loaded (see GET /v1/rules); send rules inline")
 		return
 	}
 	ctx, cancel := context.WithTimeout(c.Request.Context(), evalTimeout)
@@ -303,5 +303,5 @@ func (s *Service) dryRun(c *gin.Context) {
 // to the log, not to the client.
 func (s *Service) internal(c *gin.Context, err error) {
 	s.log.Error("admin API failure", "path", c.FullPath(), "error", err)
-	apiError(c, http.StatusInternalServerError, "internal", "internal error; see the service's log")
+	apiError(c, codeInternal, "internal error; see the service's log")
 }

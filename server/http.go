@@ -21,9 +21,9 @@ func (s *Service) routes() http.Handler {
 	r.HandleMethodNotAllowed = true
 	_ = r.SetTrustedProxies(nil) // the peer address is the client: no forwarded headers are believed
 	r.Use(s.recovery, s.accessLog)
-	r.NoRoute(func(c *gin.Context) { apiError(c, http.StatusNotFound, "not_found", "no such endpoint") })
+	r.NoRoute(func(c *gin.Context) { apiError(c, codeNotFound, "no such endpoint") })
 	r.NoMethod(func(c *gin.Context) {
-		apiError(c, http.StatusMethodNotAllowed, "method_not_allowed", "this endpoint does not take "+c.Request.Method)
+		apiError(c, codeMethodNotAllowed, "this endpoint does not take "+c.Request.Method)
 	})
 
 	r.POST("/webhooks/:provider", s.webhook)
@@ -43,21 +43,12 @@ func (s *Service) routes() http.Handler {
 	return r
 }
 
-// apiError answers with the API's JSON error shape: {"error": {"code", "message", "details"}}.
-func apiError(c *gin.Context, status int, code, message string, details ...any) {
-	body := gin.H{"code": code, "message": message}
-	if details != nil {
-		body["details"] = details
-	}
-	c.AbortWithStatusJSON(status, gin.H{"error": body})
-}
-
 // admin guards /v1: with ORGANIZER_ADMIN_TOKEN set, a request needs it as
 // a bearer token; without one, only loopback peers are served.
 func (s *Service) admin(c *gin.Context) {
 	if s.cfg.AdminToken == "" {
 		if !isLoopback(c.Request.RemoteAddr) {
-			apiError(c, http.StatusForbidden, "forbidden",
+			apiError(c, codeForbidden,
 				"the admin API is served only on loopback while ORGANIZER_ADMIN_TOKEN is not set")
 		}
 		return
@@ -65,7 +56,7 @@ func (s *Service) admin(c *gin.Context) {
 	token, ok := strings.CutPrefix(c.GetHeader("Authorization"), "Bearer ")
 	if !ok || subtle.ConstantTimeCompare([]byte(token), []byte(s.cfg.AdminToken)) != 1 {
 		c.Header("WWW-Authenticate", `Bearer realm="organizer"`)
-		apiError(c, http.StatusUnauthorized, "unauthorized", "the admin API needs Authorization: Bearer <ORGANIZER_ADMIN_TOKEN>")
+		apiError(c, codeUnauthorized, "the admin API needs Authorization: Bearer <ORGANIZER_ADMIN_TOKEN>")
 	}
 }
 
@@ -84,7 +75,7 @@ func (s *Service) recovery(c *gin.Context) {
 	defer func() {
 		if v := recover(); v != nil {
 			s.log.Error("handler panic", "path", c.FullPath(), "panic", v)
-			apiError(c, http.StatusInternalServerError, "internal", "internal error")
+			apiError(c, codeInternal, "internal error")
 		}
 	}()
 	c.Next()

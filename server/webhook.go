@@ -21,7 +21,7 @@ func (s *Service) webhook(c *gin.Context) {
 	name := c.Param("provider")
 	p, ok := s.registry.Lookup(name)
 	if !ok {
-		s.refuse(c, "unknown", start, http.StatusNotFound, "unknown_provider",
+		s.refuse(c, "unknown", start, codeUnknownProvider,
 			fmt.Sprintf("no provider %q (known: %v)", name, s.registry.Names()))
 		return
 	}
@@ -33,10 +33,10 @@ func (s *Service) webhook(c *gin.Context) {
 	ev, err := p.Decode(c.Request.Header, body)
 	switch {
 	case adapters.IsSignatureError(err):
-		s.refuse(c, name, start, http.StatusUnauthorized, "invalid_signature", err.Error())
+		s.refuse(c, name, start, codeInvalidSignature, err.Error())
 		return
 	case err != nil:
-		s.refuse(c, name, start, http.StatusBadRequest, "malformed_body", err.Error())
+		s.refuse(c, name, start, codeMalformedBody, err.Error())
 		return
 	}
 	status := Queued
@@ -49,7 +49,7 @@ func (s *Service) webhook(c *gin.Context) {
 	})
 	if err != nil {
 		c.Header("Retry-After", "1")
-		s.refuse(c, name, start, http.StatusServiceUnavailable, "unavailable",
+		s.refuse(c, name, start, codeUnavailable,
 			"the event could not be stored; send it again")
 		return
 	}
@@ -61,7 +61,7 @@ func (s *Service) webhook(c *gin.Context) {
 	s.metrics.observeWebhook(name, code, time.Since(start))
 }
 
-func (s *Service) refuse(c *gin.Context, provider string, start time.Time, status int, code, message string) {
-	apiError(c, status, code, message)
-	s.metrics.observeWebhook(provider, status, time.Since(start))
+func (s *Service) refuse(c *gin.Context, provider string, start time.Time, code apiCode, message string) {
+	apiError(c, code, message)
+	s.metrics.observeWebhook(provider, apiStatus[code], time.Since(start))
 }
