@@ -19,7 +19,7 @@ import (
 	"github.com/organizer-dev/organizer/server/rulewatch"
 )
 
-var statuses = []Status{Queued, Retrying, Applied, Recorded, Ignored, Dead}
+var statuses = []Status{StatusQueued, StatusRetrying, StatusApplied, StatusRecorded, StatusIgnored, StatusDead}
 
 // listEvents is GET /v1/events?content_id=&status=&provider=&limit=&before=,
 // newest first. "next" is the before= of the following page.
@@ -51,7 +51,7 @@ func (s *Service) listEvents(c *gin.Context) {
 // listDeadLetters is GET /v1/dead-letters: the events that failed for good,
 // with the reason and attempts; POST /v1/events/{id}/replay retries one.
 func (s *Service) listDeadLetters(c *gin.Context) {
-	s.respondList(c, eventFilter{Status: Dead, Provider: c.Query("provider"), ContentID: c.Query("content_id"), Limit: 500})
+	s.respondList(c, eventFilter{Status: StatusDead, Provider: c.Query("provider"), ContentID: c.Query("content_id"), Limit: 500})
 }
 
 func (s *Service) respondList(c *gin.Context, f eventFilter) {
@@ -102,7 +102,7 @@ func (s *Service) replayEvent(c *gin.Context) {
 		apiError(c, codeNotFound, "no event "+id)
 	default:
 		s.log.Info("event replayed", "event_id", id, "replays", gen)
-		c.JSON(http.StatusAccepted, gin.H{"event_id": id, "status": Queued, "replays": gen})
+		c.JSON(http.StatusAccepted, gin.H{"event_id": id, "status": StatusQueued, "replays": gen})
 	}
 }
 

@@ -41,7 +41,7 @@ func TestRulesBrokenEditKeepsPreviousRules(t *testing.T) {
 	require.Contains(t, first["message"], "titel")
 
 	_, resp := h.send(webhook(t, "content.uploaded", map[string]any{"content_id": "c_1", "title": "Marketing"}))
-	e := h.waitFor(resp["event_id"].(string), time.Second, Recorded)
+	e := h.waitFor(resp["event_id"].(string), time.Second, StatusRecorded)
 	d := decisionOf(t, e)
 	require.Equal(t, good, d.Ruleset)
 	require.Equal(t, []string{"marketing"}, d.Matched)
@@ -167,7 +167,7 @@ func TestListEvents(t *testing.T) {
 	h := startHarness(t, recordOnly)
 	for i, cid := range []string{"c_1", "c_2", "c_1"} {
 		_, resp := h.send(webhook(t, "content.uploaded", map[string]any{"content_id": cid, "title": "Training", "n": i}))
-		h.waitFor(resp["event_id"].(string), time.Second, Recorded)
+		h.waitFor(resp["event_id"].(string), time.Second, StatusRecorded)
 	}
 	status, list := h.do(http.MethodGet, "/v1/events?content_id=c_1", nil, nil)
 	require.Equal(t, http.StatusOK, status)
@@ -190,7 +190,7 @@ func TestProbesAndMetrics(t *testing.T) {
 	status, ready := h.do(http.MethodGet, "/readyz", nil, nil)
 	require.Equal(t, http.StatusOK, status, "%v", ready)
 	_, resp := h.send(webhook(t, "content.uploaded", map[string]any{"content_id": "c_1", "title": "Training"}))
-	h.waitFor(resp["event_id"].(string), time.Second, Recorded)
+	h.waitFor(resp["event_id"].(string), time.Second, StatusRecorded)
 	h.send([]byte("{}"))
 	res, err := http.Get(h.url + "/metrics")
 	require.NoError(t, err)
@@ -220,13 +220,13 @@ func TestStartsWithoutValidRules(t *testing.T) {
 	status, resp := h.send(webhook(t, "content.uploaded", map[string]any{"content_id": "c_1", "title": "Training"}))
 	require.Equal(t, http.StatusAccepted, status)
 	id := resp["event_id"].(string)
-	h.waitFor(id, 5*time.Second, Retrying)
+	h.waitFor(id, 5*time.Second, StatusRetrying)
 
 	require.NoError(t, os.MkdirAll(dir, 0o755))
 	require.NoError(t, os.CopyFS(dir, os.DirFS("testdata/rules")))
 	status, _ = h.do(http.MethodPost, "/v1/rules/reload", nil, nil)
 	require.Equal(t, http.StatusOK, status)
-	e := h.waitFor(id, 5*time.Second, Recorded)
+	e := h.waitFor(id, 5*time.Second, StatusRecorded)
 	require.Equal(t, []string{"training"}, decisionOf(t, e).Matched)
 	status, _ = h.do(http.MethodGet, "/readyz", nil, nil)
 	require.Equal(t, http.StatusOK, status)

@@ -81,8 +81,8 @@ func newMetrics(s *Service) *metrics {
 	m.reg.MustRegister(m.webhooks, m.intake, m.batch, m.matches, m.decisions, m.actions, m.outcomes,
 		m.deadLetters, m.reloads, m.rulesetLoaded,
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "organizer_queue_depth", Help: "Events waiting to be processed (queued or retrying)."},
-			count(Queued, Retrying)),
-		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "organizer_dead_letters", Help: "Events in the dead letters now."}, count(Dead)),
+			count(StatusQueued, StatusRetrying)),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "organizer_dead_letters", Help: "Events in the dead letters now."}, count(StatusDead)),
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)
 	return m
@@ -108,7 +108,7 @@ func (m *metrics) observeAction(provider string, r ActionResult) {
 
 func (m *metrics) observeOutcome(e *Event) {
 	m.outcomes.WithLabelValues(string(e.Status)).Inc()
-	if e.Status == Dead {
+	if e.Status == StatusDead {
 		m.deadLetters.WithLabelValues(e.Provider).Inc()
 	}
 }

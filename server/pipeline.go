@@ -78,7 +78,7 @@ func (s *Service) attempt(ctx context.Context, a *attempt) error {
 	actions := adapters.Actions(plan)
 	if client == nil {
 		// Nothing is applied: the decision and the outcome are one write.
-		e.Status, e.Error, e.Results = Recorded, "", recorded(actions)
+		e.Status, e.Error, e.Results = StatusRecorded, "", recorded(actions)
 		return s.finish(ctx, a)
 	}
 	if a.decision != nil && len(actions) > 0 {
@@ -94,7 +94,7 @@ func (s *Service) attempt(ctx context.Context, a *attempt) error {
 	if err := applyError(results); err != nil {
 		return err
 	}
-	e.Status, e.Error = Applied, ""
+	e.Status, e.Error = StatusApplied, ""
 	return s.finish(ctx, a)
 }
 
@@ -224,7 +224,7 @@ func (s *Service) merge(e *Event, results []adapters.Result) {
 func recorded(actions []adapters.Action) []ActionResult {
 	out := make([]ActionResult, len(actions))
 	for i, a := range actions {
-		out[i] = ActionResult{Action: a.String(), Kind: string(a.Kind), Outcome: string(Recorded)}
+		out[i] = ActionResult{Action: a.String(), Kind: string(a.Kind), Outcome: string(StatusRecorded)}
 	}
 	return out
 }
@@ -278,16 +278,16 @@ const (
 // event: its error, and its status (dead or retrying). wait is how long a
 // rate limit asks to wait.
 func (s *Service) judge(e *Event, err error, last bool) (v verdict, wait time.Duration) {
-	e.Status, e.Error = Retrying, err.Error()
+	e.Status, e.Error = StatusRetrying, err.Error()
 	var ce *adapters.CallError
 	switch {
 	case isPermanent(err):
-		e.Status = Dead
+		e.Status = StatusDead
 		return deadLetter, 0
 	case errors.As(err, &ce) && ce.Kind == adapters.RateLimited:
 		return snoozed, s.snooze(ce)
 	case last:
-		e.Status = Dead
+		e.Status = StatusDead
 		e.Error = fmt.Sprintf("gave up after %d attempt%s: %v", e.Attempts, plural(e.Attempts), err)
 		return exhausted, 0
 	}

@@ -26,12 +26,12 @@ func TestPipelineOutageRecovered(t *testing.T) {
 		ids = append(ids, resp["event_id"].(string))
 	}
 	for _, id := range ids {
-		e := h.waitFor(id, 5*time.Second, Retrying)
+		e := h.waitFor(id, 5*time.Second, StatusRetrying)
 		require.Contains(t, e.Error, "503")
 	}
 	h.sim.ClearFaults()
 	for _, id := range ids {
-		e := h.waitFor(id, 10*time.Second, Applied)
+		e := h.waitFor(id, 10*time.Second, StatusApplied)
 		require.Empty(t, e.Error)
 		require.Greater(t, e.Attempts, 1)
 	}
@@ -49,7 +49,7 @@ func TestPipelinePermanentFailureDeadLetteredThenReplayed(t *testing.T) {
 	_, resp := h.send(webhook(t, "content.uploaded", map[string]any{"content_id": "c_1", "title": "Marketing reel"}))
 	id := resp["event_id"].(string)
 
-	e := h.waitFor(id, 5*time.Second, Dead)
+	e := h.waitFor(id, 5*time.Second, StatusDead)
 	require.Equal(t, 1, e.Attempts, "a permanent failure is not retried")
 	require.Contains(t, e.Error, "403")
 	require.Contains(t, e.Error, "token may not edit c_1")
@@ -59,7 +59,7 @@ func TestPipelinePermanentFailureDeadLetteredThenReplayed(t *testing.T) {
 
 	status, replay := h.do(http.MethodPost, "/v1/events/"+id+"/replay", nil, nil)
 	require.Equal(t, http.StatusAccepted, status, "%v", replay)
-	e = h.waitFor(id, 5*time.Second, Applied)
+	e = h.waitFor(id, 5*time.Second, StatusApplied)
 	require.Equal(t, 1, e.Replays)
 	c, _ := h.sim.Content("c_1")
 	require.Equal(t, "team", c.Visibility)
@@ -77,8 +77,8 @@ func TestPipelineRateLimitSnoozes(t *testing.T) {
 	start := time.Now()
 	_, resp := h.send(webhook(t, "content.uploaded", map[string]any{"content_id": "c_1", "title": "Training"}))
 	id := resp["event_id"].(string)
-	h.waitFor(id, 5*time.Second, Retrying)
-	e := h.waitFor(id, 5*time.Second, Applied)
+	h.waitFor(id, 5*time.Second, StatusRetrying)
+	e := h.waitFor(id, 5*time.Second, StatusApplied)
 	require.GreaterOrEqual(t, time.Since(start), time.Second, "the retry waited for Retry-After")
 	require.Equal(t, 1, e.Attempts, "a snooze does not use an attempt (max_attempts is 1)")
 }
@@ -90,7 +90,7 @@ func TestPipelineExhaustedRetriesDeadLettered(t *testing.T) {
 	h.sim.AddContent(vaultstreamtest.Content{ID: "c_1", Title: "Training"})
 	require.NoError(t, h.sim.Fail(vaultstreamtest.Fault{Status: http.StatusBadGateway, Times: vaultstreamtest.Forever}))
 	_, resp := h.send(webhook(t, "content.uploaded", map[string]any{"content_id": "c_1", "title": "Training"}))
-	e := h.waitFor(resp["event_id"].(string), 10*time.Second, Dead)
+	e := h.waitFor(resp["event_id"].(string), 10*time.Second, StatusDead)
 	require.Equal(t, 3, e.Attempts)
 	require.Contains(t, e.Error, "gave up after 3 attempts")
 }
@@ -109,7 +109,7 @@ func TestPipelineOrderPerItem(t *testing.T) {
 	}
 	var prev Event
 	for i, id := range ids {
-		e := h.waitFor(id, 10*time.Second, Applied)
+		e := h.waitFor(id, 10*time.Second, StatusApplied)
 		if i > 0 {
 			require.False(t, e.UpdatedAt.Before(prev.UpdatedAt), "event %d finished before event %d", i, i-1)
 			require.Less(t, e.UpdatedAt.Sub(prev.UpdatedAt), time.Second, "event %d waited too long for event %d", i, i-1)
@@ -129,7 +129,7 @@ func TestPipelineLaterEventsWaitForEarlierRetry(t *testing.T) {
 	require.NoError(t, h.sim.Fail(vaultstreamtest.Fault{Match: "GET /content/c_1", Status: http.StatusServiceUnavailable, Times: 3}))
 	_, resp := h.send(webhook(t, "content.transcoded", map[string]any{"content_id": "c_1", "title": "Training 0"}))
 	first := resp["event_id"].(string)
-	h.waitFor(first, 5*time.Second, Retrying)
+	h.waitFor(first, 5*time.Second, StatusRetrying)
 	ids := []string{first}
 	for i, title := range []string{"Marketing 1", "Training 2", "Marketing 3"} {
 		status, resp := h.send(webhook(t, "content.transcoded", map[string]any{"content_id": "c_1", "title": title}))
@@ -138,7 +138,7 @@ func TestPipelineLaterEventsWaitForEarlierRetry(t *testing.T) {
 	}
 	var prev Event
 	for i, id := range ids {
-		e := h.waitFor(id, 10*time.Second, Applied)
+		e := h.waitFor(id, 10*time.Second, StatusApplied)
 		if i == 0 {
 			require.Equal(t, 4, e.Attempts, "the first event met all three failures")
 		} else {
@@ -170,7 +170,7 @@ func TestPipelineRetryHoldsBackLaterEventsOfItem(t *testing.T) {
 	require.Len(t, items, 6)
 	var arrival []Event // oldest first; the list is newest first
 	for i := len(items) - 1; i >= 0; i-- {
-		arrival = append(arrival, h.waitFor(items[i].(map[string]any)["id"].(string), 10*time.Second, Applied))
+		arrival = append(arrival, h.waitFor(items[i].(map[string]any)["id"].(string), 10*time.Second, StatusApplied))
 	}
 	require.Equal(t, 2, arrival[0].Attempts, "the first event's first attempt met the outage")
 	for i := 1; i < len(arrival); i++ {
@@ -183,7 +183,7 @@ func TestPipelineRetryHoldsBackLaterEventsOfItem(t *testing.T) {
 func TestPipelineRecordOnly(t *testing.T) {
 	h := startHarness(t, recordOnly)
 	_, resp := h.send(webhook(t, "content.uploaded", map[string]any{"content_id": "c_1", "title": "Marketing"}))
-	e := h.waitFor(resp["event_id"].(string), time.Second, Recorded)
+	e := h.waitFor(resp["event_id"].(string), time.Second, StatusRecorded)
 	require.Equal(t, []string{"marketing"}, decisionOf(t, e).Matched)
 	require.Len(t, e.Results, 2)
 	require.Equal(t, "recorded", e.Results[0].Outcome)

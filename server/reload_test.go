@@ -22,7 +22,7 @@ func TestRulesEditDecidesNextEvent(t *testing.T) {
 	decide := func(contentID string) decision {
 		t.Helper()
 		_, resp := h.send(webhook(t, "content.uploaded", map[string]any{"content_id": contentID, "title": "Marketing reel " + contentID}))
-		return decisionOf(t, h.waitFor(resp["event_id"].(string), 5*time.Second, Recorded))
+		return decisionOf(t, h.waitFor(resp["event_id"].(string), 5*time.Second, StatusRecorded))
 	}
 	digest := func() string {
 		_, st := h.do(http.MethodGet, "/v1/rules", nil, nil)

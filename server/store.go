@@ -16,16 +16,16 @@ type Status string
 
 // The statuses of an event.
 const (
-	Queued   Status = "queued"   // accepted, waiting for a worker
-	Retrying Status = "retrying" // an attempt failed and will be tried again
-	Applied  Status = "applied"  // decided and every action done (or nothing to do)
-	Recorded Status = "recorded" // decided; the provider has no API settings (record-only)
-	Ignored  Status = "ignored"  // an event type the provider does not document: stored, not processed
-	Dead     Status = "dead"     // a dead letter: a permanent failure or retries exhausted
+	StatusQueued   Status = "queued"   // accepted, waiting for a worker
+	StatusRetrying Status = "retrying" // an attempt failed and will be tried again
+	StatusApplied  Status = "applied"  // decided and every action done (or nothing to do)
+	StatusRecorded Status = "recorded" // decided; the provider has no API settings (record-only)
+	StatusIgnored  Status = "ignored"  // an event type the provider does not document: stored, not processed
+	StatusDead     Status = "dead"     // a dead letter: a permanent failure or retries exhausted
 )
 
 func (s Status) terminal() bool {
-	return s == Applied || s == Recorded || s == Ignored || s == Dead
+	return s == StatusApplied || s == StatusRecorded || s == StatusIgnored || s == StatusDead
 }
 
 // Event is one webhook as the service keeps it, with what became of it.

@@ -39,9 +39,9 @@ func (s *Service) webhook(c *gin.Context) {
 		s.refuse(c, name, start, codeMalformedBody, err.Error())
 		return
 	}
-	status := Queued
+	status := StatusQueued
 	if !slices.Contains(p.EventTypes(), ev.Type) {
-		status = Ignored // kept for the record; no rule is written for it
+		status = StatusIgnored // kept for the record; no rule is written for it
 	}
 	dup, err := s.store.writes.submit(c.Request.Context(), &newEvent{
 		id: ev.ID, provider: name, typ: ev.Type, contentID: ev.Content.ID,

@@ -96,7 +96,7 @@ func TestWebhookDecidedAppliedOnceAndRedeliveryIsNoop(t *testing.T) {
 	require.Equal(t, false, first["duplicate"])
 	id := first["event_id"].(string)
 
-	e := h.waitFor(id, time.Second, Applied)
+	e := h.waitFor(id, time.Second, StatusApplied)
 	d := decisionOf(t, e)
 	require.Equal(t, []string{"training"}, d.Matched)
 	require.Equal(t, h.svc.rules.Current().Digest(), d.Ruleset)
@@ -150,7 +150,7 @@ func TestWebhookConcurrentDuplicates(t *testing.T) {
 	require.Equal(t, map[int]int{202: 1, 200: 49}, statuses)
 	require.Len(t, ids, 1)
 	for id := range ids {
-		h.waitFor(id, 5*time.Second, Applied)
+		h.waitFor(id, 5*time.Second, StatusApplied)
 	}
 	require.Equal(t, 1, h.rows("organizer_events"))
 	c, _ := h.sim.Content("c_7")
@@ -172,7 +172,7 @@ func TestWebhookUnknownTypeIgnored(t *testing.T) {
 	require.Equal(t, http.StatusAccepted, status)
 	id := resp["event_id"].(string)
 	e := h.event(id)
-	require.Equal(t, Ignored, e.Status)
+	require.Equal(t, StatusIgnored, e.Status)
 	require.Empty(t, e.Decision)
 	require.Zero(t, h.rows("river_job"))
 	require.Empty(t, h.sim.Requests())

@@ -143,7 +143,7 @@ func storeWebhooks(ctx context.Context, q querier, enqueue enqueueFunc, hooks []
 	}
 	var jobs []river.InsertManyParams
 	for _, e := range evs {
-		if fresh[e.id] && e.status == Queued {
+		if fresh[e.id] && e.status == StatusQueued {
 			jobs = append(jobs, eventJob(e.id, 0))
 		}
 	}

@@ -16,7 +16,7 @@ func TestWriterBadWriteFailsNothingElse(t *testing.T) {
 	h := startHarness(t)
 	hook := func(id string) *op {
 		return &op{ev: &newEvent{id: id, provider: "vaultstream", typ: "content.deleted", contentID: "c_" + id,
-			payload: []byte(`{}`), receivedAt: time.Now(), status: Ignored}, done: make(chan opResult, 1)}
+			payload: []byte(`{}`), receivedAt: time.Now(), status: StatusIgnored}, done: make(chan opResult, 1)}
 	}
 	write := func(fn writeFunc) *op {
 		return &op{fn: fn, ctx: context.Background(), done: make(chan opResult, 1)}
@@ -44,5 +44,5 @@ func TestWriterBadWriteFailsNothingElse(t *testing.T) {
 	require.Equal(t, opResult{duplicate: true}, results[4])
 	require.Equal(t, 2, h.rows("organizer_events"))
 	require.Equal(t, "noted", h.event("w1").Error)
-	require.Equal(t, Ignored, h.event("w2").Status)
+	require.Equal(t, StatusIgnored, h.event("w2").Status)
 }

@@ -149,7 +149,7 @@ func benchDurable(ctx context.Context, opts loadgen.Options, store string) (r lo
 	if err != nil {
 		return r, "", err
 	}
-	waiting := st.Events[server.Queued] + st.Events[server.Retrying]
+	waiting := st.Events[server.StatusQueued] + st.Events[server.StatusRetrying]
 	return r, fmt.Sprintf("when the load stopped, %d events were waiting for a worker", waiting), nil
 }
 
@@ -224,8 +224,8 @@ func benchApply(ctx context.Context, events int, latency time.Duration, workers 
 	return fmt.Sprintf("apply: %d events, simulator latency %s, %d workers\n"+
 		"  applied %d, dead %d in %.1fs: %.0f events/s\n"+
 		"  provider calls %d for %d actions: %.2f calls per action (%d writes: %.2f per action; %.2f reads per event)\n",
-		events, latency, workers, counts[server.Applied], counts[server.Dead], took.Seconds(),
-		float64(counts[server.Applied])/took.Seconds(), len(reqs), actions, float64(len(reqs))/float64(actions),
+		events, latency, workers, counts[server.StatusApplied], counts[server.StatusDead], took.Seconds(),
+		float64(counts[server.StatusApplied])/took.Seconds(), len(reqs), actions, float64(len(reqs))/float64(actions),
 		writes, float64(writes)/float64(actions), float64(len(reqs)-writes)/float64(events)), nil
 }
 
@@ -238,11 +238,11 @@ func waitSettled(ctx context.Context, svc *server.Service, n int, limit time.Dur
 			return nil, err
 		}
 		counts := st.Events
-		if counts[server.Applied]+counts[server.Dead] >= n {
+		if counts[server.StatusApplied]+counts[server.StatusDead] >= n {
 			return counts, nil
 		}
 		if time.Now().After(deadline) {
-			return counts, fmt.Errorf("after %s only %d of %d events were applied", limit, counts[server.Applied], n)
+			return counts, fmt.Errorf("after %s only %d of %d events were applied", limit, counts[server.StatusApplied], n)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
