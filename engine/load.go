@@ -48,14 +48,16 @@ func (l *Loaded) Tests() int {
 // file:line:col. The expressions of files with other problems are still
 // compiled, so that their errors are reported with the rest; the ruleset is
 // nil when there is any problem.
-func Load(paths []string, opts ...Option) (*Loaded, rules.ErrorList) {
+func Load(paths []string, opts ...Option) (l *Loaded, errs rules.ErrorList) {
+	where := strings.Join(paths, ",")
+	defer survive(&l, &errs, where)
 	files, errs := read(paths)
 	set, more := parse(files)
 	errs = append(errs, more...)
 	if len(set.Files) == 0 && len(errs) == 0 {
-		errs.Add(rules.Pos{File: strings.Join(paths, ","), Line: 1, Col: 1}, "no rule files found (looked for *.yaml and *.yml)")
+		errs.Add(rules.Pos{File: where, Line: 1, Col: 1}, "no rule files found (looked for *.yaml and *.yml)")
 	}
-	return build(set, errs, strings.Join(paths, ","), opts)
+	return build(set, errs, opts)
 }
 
 // LoadFiles is Load for rule files given as text, name → content, as the
@@ -63,7 +65,8 @@ func Load(paths []string, opts ...Option) (*Loaded, rules.ErrorList) {
 // disk. Files are taken in lexical order of name, as a directory's are, and
 // problems are positioned with the names given. No rule file at all, or
 // only rule-test files, is a problem.
-func LoadFiles(files map[string][]byte, opts ...Option) (*Loaded, rules.ErrorList) {
+func LoadFiles(files map[string][]byte, opts ...Option) (l *Loaded, errs rules.ErrorList) {
+	defer survive(&l, &errs, "(inline)")
 	in := make([]source, 0, len(files))
 	for name, text := range files {
 		in = append(in, source{name, text})
@@ -76,7 +79,7 @@ func LoadFiles(files map[string][]byte, opts ...Option) (*Loaded, rules.ErrorLis
 	case len(set.Files) == 0 && len(errs) == 0:
 		errs.Add(rules.Pos{File: in[0].name, Line: 1, Col: 1}, "no rule files found (only rule-test files given)")
 	}
-	return build(set, errs, "(inline)", opts)
+	return build(set, errs, opts)
 }
 
 // source is one rule file or rule-test file, read or given.
@@ -145,15 +148,8 @@ func parse(files []source) (*rules.Set, rules.ErrorList) {
 }
 
 // build validates the parsed set and compiles it, adding the problems of
-// both to errs. A panic while doing so (a bug) is reported as a problem at
-// where, rather than taking down the service or the command.
-func build(set *rules.Set, errs rules.ErrorList, where string, opts []Option) (l *Loaded, problems rules.ErrorList) {
-	defer func() {
-		if r := recover(); r != nil {
-			l = &Loaded{Set: set}
-			problems = rules.ErrorList{rules.Errorf(rules.Pos{File: where, Line: 1, Col: 1}, "internal error loading rules: %v", r)}
-		}
-	}()
+// both to errs. The ruleset is nil when there is any problem.
+func build(set *rules.Set, errs rules.ErrorList, opts []Option) (*Loaded, rules.ErrorList) {
 	errs = append(errs, rules.Validate(set)...)
 	rs, more := compileSet(set, opts...)
 	errs = append(errs, more...)
@@ -162,4 +158,13 @@ func build(set *rules.Set, errs rules.ErrorList, where string, opts []Option) (l
 		return &Loaded{Set: set}, errs
 	}
 	return &Loaded{Set: set, Ruleset: rs}, nil
+}
+
+// survive, deferred, turns a panic while loading (a bug) into a problem at
+// where, so that it does not take down the service or the command.
+func survive(l **Loaded, errs *rules.ErrorList, where string) {
+	if r := recover(); r != nil {
+		*l = &Loaded{Set: &rules.Set{}}
+		*errs = rules.ErrorList{rules.Errorf(rules.Pos{File: where, Line: 1, Col: 1}, "internal error loading rules: %v", r)}
+	}
 }

@@ -160,3 +160,18 @@ func TestLoadFiles(t *testing.T) {
 		require.Equal(t, "a_test.yaml:1:1: no rule files found (only rule-test files given)", errs[0].Error())
 	})
 }
+
+// TestLoadSurvivesAPanic: a bug that panics while loading is a problem like
+// any other, not a crash of the service or the command.
+func TestLoadSurvivesAPanic(t *testing.T) {
+	boom := Option(func(*config) { panic("boom") })
+	l, errs := LoadFiles(map[string][]byte{"a.yaml": []byte(ruleFile("alpha"))}, boom)
+	require.Nil(t, l.Ruleset)
+	require.Equal(t, "(inline):1:1: internal error loading rules: boom", errs.Error())
+
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{"a.yaml": ruleFile("alpha")})
+	l, errs = Load([]string{dir}, boom)
+	require.Nil(t, l.Ruleset)
+	require.Equal(t, dir+":1:1: internal error loading rules: boom", errs.Error())
+}

@@ -238,7 +238,7 @@ func TestCheckLiteralActionMistakesOnce(t *testing.T) {
 			r := organizer(t, "check", file)
 			require.Equal(t, exitFailure, r.code, "%s", r)
 			out := lines(r.stdout)
-			require.Equal(t, "1 problem", out[len(out)-1], "one mistake, one problem (engine.Compile must not report it again at the rule):\n%s", r.stdout)
+			require.Equal(t, "1 problem", out[len(out)-1], "one mistake, one problem (compiling must not report it again at the rule):\n%s", r.stdout)
 			p := parseProblem(t, out[0])
 			require.Equal(t, [2]int{5, columnOf(t, file, 5, c.token)}, [2]int{p.line, p.col}, "%s", r.stdout)
 			require.Contains(t, p.message, c.message)

@@ -546,27 +546,29 @@ func Value(n ast.Node) AnyFn {
 // the rule's templates may read as match: it returns the pattern and the
 // compiled source, or nil, nil.
 func Capture(n ast.Node) (*regexp.Regexp, StrFn) {
-	var (
-		re  *regexp.Regexp
-		src StrFn
-	)
-	ast.Walk(&n, visitorFunc(func(node *ast.Node) {
-		b, ok := (*node).(*ast.BinaryNode)
-		if !ok || b.Operator != "matches" || re != nil {
-			return
-		}
-		if r := constRegexp(b); r != nil {
-			if s := fastString(b.Left); s != nil {
-				re, src = r, s
-			}
-		}
-	}))
-	return re, src
+	var f captureFinder
+	ast.Walk(&n, &f)
+	return f.re, f.source
 }
 
-type visitorFunc func(*ast.Node)
+// captureFinder is the ast.Visitor of Capture.
+type captureFinder struct {
+	re     *regexp.Regexp
+	source StrFn
+}
 
-func (f visitorFunc) Visit(n *ast.Node) { f(n) }
+// Visit implements ast.Visitor.
+func (f *captureFinder) Visit(node *ast.Node) {
+	b, ok := (*node).(*ast.BinaryNode)
+	if !ok || b.Operator != "matches" || f.re != nil {
+		return
+	}
+	if re := constRegexp(b); re != nil {
+		if s := fastString(b.Left); s != nil {
+			f.re, f.source = re, s
+		}
+	}
+}
 
 // NormalOp spells the operators and and or as && and ||, and returns any
 // other operator as it is.
