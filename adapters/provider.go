@@ -60,7 +60,7 @@ func (r *Registry) Names() []string {
 }
 
 // CompileOptions declares every provider, with its event types and the
-// actions it cannot perform, to engine.Compile.
+// actions it cannot perform, to engine.Load and engine.LoadFiles.
 func (r *Registry) CompileOptions() []engine.Option {
 	var opts []engine.Option
 	for _, p := range r.providers {
