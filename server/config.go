@@ -135,8 +135,8 @@ func (c *Config) Validate() error {
 	check(c.MaxBatch > 0, "max_batch must be positive")
 	check(c.RetryBase > 0 && c.RetryMax >= c.RetryBase, "retry_base must be positive and at most retry_max")
 	check(c.JobTimeout > 0, "job_timeout must be positive")
-	check(c.RescueAfter.D() > c.JobTimeout.D()+5*time.Second,
-		"rescue_after must be longer than job_timeout plus 5s (an attempt's longest run), or running work would be rescued")
+	check(c.RescueAfter.D() > 2*c.JobTimeout.D()+5*time.Second,
+		"rescue_after must be longer than twice job_timeout plus 5s (the longest run of a commit's job), or running work would be rescued")
 	for name, p := range c.Providers {
 		check((p.APIURL == "") == (p.Token == ""), "provider %s: set both its API URL and ORGANIZER_%s_API_TOKEN, or neither (record-only)", name, strings.ToUpper(name))
 	}

@@ -13,50 +13,38 @@ import (
 	"github.com/organizer-dev/organizer/engine"
 )
 
-// attempt is one run of an event's job. What belongs to the run, and not
-// to the event, lives here: its number, whether it is the last, the
+// attempt is one attempt at one event. What belongs to the attempt, and
+// not to the event, lives here: its number, whether it is the last, the
 // decision it made and has not written yet, and the item as its
 // enrichment read it.
 type attempt struct {
-	eventID    string
-	generation int
-	number     int  // River's attempt number; a snooze uses none
-	last       bool // no attempt follows if this one fails
-	snoozes    int  // how often the job was snoozed before this run
+	ref     eventRef
+	number  int  // 1 for the first; a snooze uses none
+	last    bool // no attempt follows if this one fails
+	snoozes int  // how often the event's job was snoozed before this run
 
 	event    *Event
 	decision *decisionRecord // made in this attempt, not yet written
 	state    adapters.State  // the item as this attempt's enrichment read it
 }
 
-// attemptOf reads an attempt from River's job.
-func attemptOf(job *river.Job[eventArgs]) *attempt {
-	var meta struct {
-		Snoozes int `json:"snoozes"`
-	}
-	_ = json.Unmarshal(job.Metadata, &meta) // River's own metadata; no count means none
-	return &attempt{
-		eventID: job.Args.EventID, generation: job.Args.Generation,
-		number: job.Attempt, last: job.Attempt >= job.MaxAttempts, snoozes: meta.Snoozes,
-	}
-}
-
-// run is every run of an event's job, with the same steps whatever brought
-// it: a new webhook, a retry, a wait for order, a replay. It returns what
-// River should do next: nothing (nil), retry after the backoff (an error),
-// snooze, or cancel.
-func (s *Service) run(ctx context.Context, a *attempt) error {
-	e, waiting, err := s.store.forAttempt(ctx, a.eventID)
+// runOwn is a run of a job of one event: a retry, a wait for order, a
+// replay, or a commit of one webhook. It returns what River should do
+// next: nothing (nil), retry after the backoff (an error), snooze, or
+// cancel.
+func (s *Service) runOwn(ctx context.Context, a *attempt) error {
+	evs, err := s.store.forAttempts(ctx, []eventRef{a.ref})
 	if err != nil {
 		return err
 	}
-	if e == nil || e.Replays != a.generation || e.Status.terminal() {
+	if len(evs) == 0 {
 		return nil // replayed since, or already done: this job is stale
 	}
-	if waiting { // events of one item are applied in arrival order
+	if evs[0].waiting { // events of one item are applied in arrival order
 		return river.JobSnooze(orderWait(s.cfg.OrderWait.D(), a.snoozes))
 	}
-	a.event, e.Attempts = e, a.number
+	a.event = evs[0].Event
+	a.event.Attempts = a.number
 	if err := s.attempt(ctx, a); err != nil {
 		return s.fail(ctx, a, err)
 	}

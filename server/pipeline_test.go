@@ -189,3 +189,53 @@ func TestPipelineRecordOnly(t *testing.T) {
 	require.Equal(t, "recorded", e.Results[0].Outcome)
 	require.Empty(t, h.sim.Requests())
 }
+
+// The job of a commit keeps the order too: an event in it whose item has
+// an earlier event still retrying waits for that one, while an event of
+// another item in the same commit goes ahead. The two events are committed
+// together through the writer, so they share one job.
+func TestPipelineCommitJobWaitsForEarlierRetry(t *testing.T) {
+	h := startHarness(t, func(c *Config) { c.RetryBase = Duration(200 * time.Millisecond) })
+	h.sim.AddContent(vaultstreamtest.Content{ID: "c_1", Title: "Training"})
+	h.sim.AddContent(vaultstreamtest.Content{ID: "c_2", Title: "Training"})
+	require.NoError(t, h.sim.Fail(vaultstreamtest.Fault{Match: "GET /content/c_1", Status: http.StatusServiceUnavailable, Times: 3}))
+	_, resp := h.send(webhook(t, "content.transcoded", map[string]any{"content_id": "c_1", "title": "Training 0"}))
+	first := resp["event_id"].(string)
+	h.waitFor(first, 5*time.Second, StatusRetrying)
+
+	later := h.commitTogether(
+		webhook(t, "content.transcoded", map[string]any{"content_id": "c_1", "title": "Training 1"}),
+		webhook(t, "content.transcoded", map[string]any{"content_id": "c_2", "title": "Training 2"}),
+	)
+	other := h.waitFor(later[1], 5*time.Second, StatusApplied)
+	a := h.waitFor(first, 10*time.Second, StatusApplied)
+	b := h.waitFor(later[0], 10*time.Second, StatusApplied)
+	require.Equal(t, 4, a.Attempts, "the first event met all three failures")
+	require.Equal(t, 1, b.Attempts, "the later event of the item was attempted before the first was applied")
+	require.False(t, b.UpdatedAt.Before(a.UpdatedAt), "the later event finished first")
+	require.True(t, other.UpdatedAt.Before(a.UpdatedAt), "the other item's event waited for an item not its own")
+}
+
+// commitTogether stores webhook bodies in one commit of the writer, as
+// one intake commit (one job for them all), and returns their ids.
+func (h *harness) commitTogether(bodies ...[]byte) []string {
+	h.t.Helper()
+	p, ok := h.svc.registry.Lookup("vaultstream")
+	require.True(h.t, ok)
+	var ids []string
+	var group []*op
+	for _, body := range bodies {
+		header := http.Header{}
+		header.Set(vaultstreamtest.SignatureHeader, vaultstreamtest.Sign(testSecret, body))
+		ev, err := p.Decode(header, body)
+		require.NoError(h.t, err)
+		ids = append(ids, ev.ID)
+		group = append(group, &op{ev: &newEvent{id: ev.ID, provider: "vaultstream", typ: ev.Type, contentID: ev.Content.ID,
+			payload: body, receivedAt: time.Now().UTC(), status: StatusQueued}, done: make(chan opResult, 1)})
+	}
+	h.svc.store.writes.commit(group)
+	for _, o := range group {
+		require.Equal(h.t, opResult{}, <-o.done)
+	}
+	return ids
+}

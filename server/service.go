@@ -32,7 +32,8 @@ type Service struct {
 	metrics *metrics
 	handler http.Handler
 
-	actions atomic.Int64 // action results recorded
+	actions atomic.Int64  // action results recorded
+	slots   chan struct{} // attempts running inside commits' jobs, at most cfg.Workers
 
 	stopWatch context.CancelFunc
 	stopOnce  sync.Once
@@ -50,9 +51,10 @@ func New(ctx context.Context, cfg Config, registry *adapters.Registry, clients m
 	s := &Service{cfg: cfg, registry: registry, clients: clients, log: log}
 	s.metrics = newMetrics(s)
 	workers := river.NewWorkers()
-	if err := river.AddWorkerSafely(workers, &eventWorker{s: s}); err != nil {
-		return nil, fmt.Errorf("registering the event worker: %w", err)
+	if err := river.AddWorkerSafely(workers, &eventsWorker{s: s}); err != nil {
+		return nil, fmt.Errorf("registering the pipeline's worker: %w", err)
 	}
+	s.slots = make(chan struct{}, cfg.Workers)
 	qs := queueSettings{workers: cfg.Workers, maxAttempts: cfg.MaxAttempts, jobTimeout: cfg.JobTimeout.D(),
 		rescueAfter: cfg.RescueAfter.D(), logger: log.With("component", "river")}
 	var err error

@@ -139,8 +139,11 @@ func scanEvent(r rows, extra ...any) (*Event, error) {
 
 // get returns one event with its payload and decision, or nil.
 func (s store) get(ctx context.Context, id string) (*Event, error) {
-	e, _, err := s.forAttempt(ctx, id)
-	return e, err
+	evs, err := s.read(ctx, []string{id})
+	if err != nil || len(evs) == 0 {
+		return nil, err
+	}
+	return evs[0].Event, nil
 }
 
 // eventFilter selects events for the admin API.
@@ -194,35 +197,73 @@ func (s store) list(ctx context.Context, f eventFilter) ([]*Event, error) {
 	return out, r.Err()
 }
 
-// forAttempt returns an event with its payload and decision, and whether
-// an earlier event of its item is still pending (queued or retrying), in
-// one query: events of one item are decided and applied in arrival order.
-// An event without a content id waits for none. It returns nil for an
-// event that is not stored.
-func (s store) forAttempt(ctx context.Context, id string) (e *Event, waiting bool, err error) {
+// pendingEvent is an event to attempt, and whether an earlier event of
+// its item is still pending (queued or retrying): events of one item are
+// decided and applied in arrival order.
+type pendingEvent struct {
+	*Event
+	waiting bool
+}
+
+// forAttempts returns the events of refs that are still to be attempted
+// (stored, of that generation, not finished), in arrival order, each with
+// its payload and decision and whether it must wait, in one query.
+func (s store) forAttempts(ctx context.Context, refs []eventRef) ([]pendingEvent, error) {
+	ids := make([]string, len(refs))
+	for i, r := range refs {
+		ids[i] = r.ID
+	}
+	evs, err := s.read(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	generation := make(map[string]int, len(refs))
+	for _, r := range refs {
+		generation[r.ID] = r.Generation
+	}
+	out := evs[:0]
+	for _, e := range evs {
+		if e.Replays == generation[e.ID] && !e.Status.terminal() {
+			out = append(out, e)
+		}
+	}
+	return out, nil
+}
+
+// read returns the stored events among ids in arrival order, with their
+// payloads and decisions and whether an earlier event of the item is
+// pending. An event without a content id waits for none.
+func (s store) read(ctx context.Context, ids []string) ([]pendingEvent, error) {
+	params := make([]string, len(ids))
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		params[i], args[i] = "$"+strconv.Itoa(i+1), id
+	}
 	r, err := s.b.reader().query(ctx, `SELECT `+eventColumns+`, payload, decision,
 		  EXISTS (SELECT 1 FROM organizer_events p
 		          WHERE p.provider = e.provider AND p.content_id = e.content_id AND p.content_id <> ''
 		            AND p.seq < e.seq AND p.status IN ('queued', 'retrying'))
-		FROM organizer_events e WHERE e.id = $1`, id)
+		FROM organizer_events e WHERE e.id IN (`+strings.Join(params, ",")+`) ORDER BY e.seq`, args...)
 	if err != nil {
-		return nil, false, fmt.Errorf("reading event %s: %w", id, err)
+		return nil, fmt.Errorf("reading %d events: %w", len(ids), err)
 	}
 	defer r.Close()
-	if !r.Next() {
-		return nil, false, r.Err()
+	var out []pendingEvent
+	for r.Next() {
+		var payload []byte
+		var decision string
+		var waiting bool
+		e, err := scanEvent(r, &payload, &decision, &waiting)
+		if err != nil {
+			return nil, err
+		}
+		e.Payload = payload
+		if decision != "" {
+			e.Decision = json.RawMessage(decision)
+		}
+		out = append(out, pendingEvent{Event: e, waiting: waiting})
 	}
-	var payload []byte
-	var decision string
-	var earlier bool
-	if e, err = scanEvent(r, &payload, &decision, &earlier); err != nil {
-		return nil, false, err
-	}
-	e.Payload = payload
-	if decision != "" {
-		e.Decision = json.RawMessage(decision)
-	}
-	return e, earlier, r.Err()
+	return out, r.Err()
 }
 
 // saveDecision records an event's new decision; generation guards against
@@ -243,26 +284,41 @@ func (s store) saveDecision(ctx context.Context, e *Event, d *decisionRecord, no
 // saveOutcome records an attempt: the status, results and error it left,
 // and its decision d when that is not written yet (d nil).
 func (s store) saveOutcome(ctx context.Context, e *Event, d *decisionRecord, now time.Time) error {
-	results, err := json.Marshal(e.Results)
-	if err != nil {
-		return fmt.Errorf("recording what became of %s: %w", e.ID, err)
-	}
-	err = s.writes.do(ctx, func(ctx context.Context, q querier, _ enqueueFunc) error {
-		if d != nil {
-			_, err := q.exec(ctx,
-				`UPDATE organizer_events SET status = $1, attempts = $2, results = $3, error = $4, updated_at = $5, ruleset = $6, decision = $7 WHERE id = $8 AND generation = $9`,
-				string(e.Status), e.Attempts, string(results), e.Error, now.UnixMicro(), d.ruleset, string(e.Decision), e.ID, e.Replays)
-			return err
-		}
-		_, err := q.exec(ctx,
-			`UPDATE organizer_events SET status = $1, attempts = $2, results = $3, error = $4, updated_at = $5 WHERE id = $6 AND generation = $7`,
-			string(e.Status), e.Attempts, string(results), e.Error, now.UnixMicro(), e.ID, e.Replays)
-		return err
-	})
-	if err != nil {
+	if err := s.writes.do(ctx, outcomeWrite(e, d, now, nil)); err != nil {
 		return fmt.Errorf("recording what became of %s: %w", e.ID, err)
 	}
 	return nil
+}
+
+// handOff records an attempt, as saveOutcome, and enqueues job with it:
+// the event's job of its own, in the same transaction.
+func (s store) handOff(ctx context.Context, e *Event, d *decisionRecord, now time.Time, job river.InsertManyParams) error {
+	if err := s.writes.do(ctx, outcomeWrite(e, d, now, &job)); err != nil {
+		return fmt.Errorf("handing %s to a job of its own: %w", e.ID, err)
+	}
+	return nil
+}
+
+func outcomeWrite(e *Event, d *decisionRecord, now time.Time, job *river.InsertManyParams) writeFunc {
+	return func(ctx context.Context, q querier, enqueue enqueueFunc) error {
+		results, err := json.Marshal(e.Results)
+		if err != nil {
+			return err
+		}
+		if d != nil {
+			_, err = q.exec(ctx,
+				`UPDATE organizer_events SET status = $1, attempts = $2, results = $3, error = $4, updated_at = $5, ruleset = $6, decision = $7 WHERE id = $8 AND generation = $9`,
+				string(e.Status), e.Attempts, string(results), e.Error, now.UnixMicro(), d.ruleset, string(e.Decision), e.ID, e.Replays)
+		} else {
+			_, err = q.exec(ctx,
+				`UPDATE organizer_events SET status = $1, attempts = $2, results = $3, error = $4, updated_at = $5 WHERE id = $6 AND generation = $7`,
+				string(e.Status), e.Attempts, string(results), e.Error, now.UnixMicro(), e.ID, e.Replays)
+		}
+		if err != nil || job == nil {
+			return err
+		}
+		return enqueue(ctx, []river.InsertManyParams{*job})
+	}
 }
 
 // replay resets an event for a new evaluation under the current rules and
@@ -279,7 +335,7 @@ func (s store) replay(ctx context.Context, id string, now time.Time) (gen int, f
 			return err
 		}
 		gen, found = g, true
-		return enqueue(ctx, []river.InsertManyParams{eventJob(id, g)})
+		return enqueue(ctx, []river.InsertManyParams{{Args: eventsArgs{Events: []eventRef{{ID: id, Generation: g}}}}})
 	})
 	if err != nil {
 		return 0, false, fmt.Errorf("replaying %s: %w", id, err)

@@ -123,8 +123,8 @@ func (w *writer) commit(group []*op) {
 	}
 }
 
-// storeWebhooks inserts the group's new events, and a job for each that is
-// to be processed.
+// storeWebhooks inserts the group's new events, and one job for those to
+// be processed.
 func storeWebhooks(ctx context.Context, q querier, enqueue enqueueFunc, hooks []*op) (map[string]bool, error) {
 	if len(hooks) == 0 {
 		return nil, nil
@@ -141,13 +141,16 @@ func storeWebhooks(ctx context.Context, q querier, enqueue enqueueFunc, hooks []
 	if err != nil {
 		return nil, err
 	}
-	var jobs []river.InsertManyParams
+	var ids []string
 	for _, e := range evs {
 		if fresh[e.id] && e.status == StatusQueued {
-			jobs = append(jobs, eventJob(e.id, 0))
+			ids = append(ids, e.id)
 		}
 	}
-	return fresh, enqueue(ctx, jobs)
+	if len(ids) == 0 {
+		return fresh, nil
+	}
+	return fresh, enqueue(ctx, []river.InsertManyParams{commitJob(ids)})
 }
 
 func runWrites(q querier, enqueue enqueueFunc, writes []*op) error {
