@@ -16,6 +16,13 @@
 //	version: 1
 //	lists:
 //	  training_words: [training, module, onboarding, compliance]
+//	schedules:
+//	  - name: stale-content
+//	    cron: "0 2 * * *"
+//	    provider: vaultstream
+//	    source: content-usage
+//	    params:
+//	      last_accessed_before: "{{ daysAgo(90) }}"
 //	rules:
 //	  - name: training
 //	    description: Training content goes to the Training folder
@@ -26,6 +33,10 @@
 //	    actions:
 //	      folder: Training
 //	      tags: [training]
+//
+// A schedule is a query to a provider on a timetable; each item it returns
+// is an event of type schedule.<name> (see [Schedule]). Package rules reads
+// its fields; the engine checks what they mean.
 //
 // Files whose name ends in _test.yaml (or _test.yml) hold rule tests instead;
 // see [TestFile].

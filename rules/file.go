@@ -5,10 +5,11 @@ const Version = 1
 
 // File is one rule file as written.
 type File struct {
-	Path   string
-	Source []byte // the file's text
-	Lists  []*List
-	Rules  []*Rule
+	Path      string
+	Source    []byte // the file's text
+	Lists     []*List
+	Schedules []*Schedule
+	Rules     []*Rule
 }
 
 // List is a named list of values, usable in expressions as lists.<name>.
@@ -16,6 +17,23 @@ type List struct {
 	Name   Scalar
 	Values []Scalar
 }
+
+// Schedule is one entry of a rule file's schedules: a query to a provider
+// that runs on a timetable, each item it returns becoming an event of type
+// schedule.<name>.
+type Schedule struct {
+	Name       Scalar
+	Cron       Scalar
+	Timezone   *Scalar // nil means UTC
+	Provider   Scalar
+	Source     Scalar
+	MaxChanges *Scalar // nil means DefaultMaxChanges; when set, a whole number of at least 1
+	Params     []*Param
+	Pos        Pos // where the schedule's mapping starts
+}
+
+// DefaultMaxChanges is a schedule's change budget when it sets no max_changes.
+const DefaultMaxChanges = 100
 
 // Rule is one rule as written.
 type Rule struct {
@@ -70,7 +88,7 @@ type Derivative struct {
 	Params []*Param
 }
 
-// Param is one named parameter of a derivative.
+// Param is one named parameter of a derivative or of a schedule's query.
 type Param struct {
 	Key   Scalar
 	Value *Template

@@ -140,6 +140,18 @@ func fileScalars(f *rules.File) []rules.Scalar {
 		out = append(out, l.Name)
 		out = append(out, l.Values...)
 	}
+	for _, s := range f.Schedules {
+		out = append(out, s.Name, s.Cron, s.Provider, s.Source)
+		for _, opt := range []*rules.Scalar{s.Timezone, s.MaxChanges} {
+			if opt != nil {
+				out = append(out, *opt)
+			}
+		}
+		for _, p := range s.Params {
+			out = append(out, p.Key)
+			tmpl(p.Value)
+		}
+	}
 	for _, r := range f.Rules {
 		if r == nil {
 			continue
@@ -211,6 +223,27 @@ rules:
       notify:
         - url: https://hooks.example.com/x
           text: "New upload: {{ title }}"
+`,
+	// Schedules, right and wrong.
+	`version: 1
+schedules:
+  - name: stale-content
+    cron: "0 2 * * *"
+    timezone: Europe/Paris
+    provider: vaultstream
+    source: content-usage
+    max_changes: 100
+    params:
+      last_accessed_before: "{{ daysAgo(90) }}"
+  - name: Bad Name
+    cron: [x]
+    max_changes: -1
+    params: {a: "{{", a: b}
+  - just text
+rules:
+  - name: archive-stale
+    on: [schedule.stale-content]
+    actions: {folder: Archive, visibility: private}
 `,
 	// An unquoted template, which YAML reads as a mapping.
 	`version: 1

@@ -11,7 +11,7 @@ import (
 
 var (
 	namePattern  = regexp.MustCompile(`^[a-z0-9_-]+$`)
-	eventPattern = regexp.MustCompile(`^[a-z0-9_*]+(\.[a-z0-9_*]+)*$`)
+	eventPattern = regexp.MustCompile(`^[a-z0-9_*-]+(\.[a-z0-9_*-]+)*$`)
 )
 
 // ParseFile parses one rule file. It returns the file even when there are
@@ -32,6 +32,13 @@ func ParseFile(path string, text []byte) (*File, ErrorList) {
 			}
 		}},
 		{"lists", func(_, v *yaml.Node) { f.Lists = w.lists(v) }},
+		{"schedules", func(_, v *yaml.Node) {
+			for _, item := range w.list(v, "schedules") {
+				if s := w.schedule(item); s != nil {
+					f.Schedules = append(f.Schedules, s)
+				}
+			}
+		}},
 		{"rules", func(_, v *yaml.Node) {
 			for _, item := range w.list(v, "rules") {
 				if r := w.rule(item); r != nil {

@@ -5,14 +5,25 @@ import (
 	"strings"
 )
 
-// Validate runs the checks that span files: unique rule and list names,
-// and rules that can never run because an earlier rule always matches and
+// Validate runs the checks that span files: unique rule, list and schedule
+// names, and rules that can never run because an earlier rule always matches and
 // stops. Checks within one file happen while it is parsed.
 func Validate(s *Set) ErrorList {
 	var errs ErrorList
 	rules := map[string]*Rule{}
 	lists := map[string]*List{}
+	schedules := map[string]*Schedule{}
 	for _, f := range s.Files {
+		for _, sc := range f.Schedules {
+			if sc.Name.Value == "" {
+				continue
+			}
+			if prev, dup := schedules[sc.Name.Value]; dup {
+				errs.Add(sc.Name.Pos, "schedule name %q is already used at %s", sc.Name.Value, prev.Name.Pos)
+				continue
+			}
+			schedules[sc.Name.Value] = sc
+		}
 		for _, l := range f.Lists {
 			if prev, dup := lists[l.Name.Value]; dup {
 				errs.Add(l.Name.Pos, "list %q is already defined at %s", l.Name.Value, prev.Name.Pos)
