@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
+	"strings"
 
 	"github.com/organizer-dev/organizer/engine"
 )
@@ -141,3 +143,43 @@ func FailedResults(actions []Action, err error) []Result {
 
 // ErrUnsupported marks an action a platform cannot perform.
 var ErrUnsupported = errors.New("the platform cannot perform this action")
+
+// Item is one row of a provider query: the content as the platform has it,
+// and the source row.
+type Item struct {
+	Content engine.Content // id, title, metadata, folder, tags, visibility as the platform has them
+	Row     map[string]any // the source row as the platform returned it (rules see it as data)
+}
+
+// Querier is implemented by API clients that can list content for sweeps.
+type Querier interface {
+	// Query pages through every result of source with params, calling each with every page in order;
+	// an error from each stops the query and is returned.
+	Query(ctx context.Context, source string, params map[string]string, each func(page []Item) error) error
+}
+
+// ErrBadQuery marks a query the provider cannot run as asked: an unknown
+// source, an unknown param or a param value of the wrong form. No call was
+// made, and asking again will fail again.
+var ErrBadQuery = errors.New("bad query")
+
+// CheckQuery checks a query's source and param names against the sources a
+// provider declares (source → the params it takes); an error wraps
+// ErrBadQuery and names what is known.
+func CheckQuery(provider string, sources map[string][]string, source string, params map[string]string) error {
+	known, ok := sources[source]
+	if !ok {
+		names := slices.Sorted(maps.Keys(sources))
+		return fmt.Errorf("%s has no query source %q (known: %s): %w", provider, source, strings.Join(names, ", "), ErrBadQuery)
+	}
+	for _, k := range slices.Sorted(maps.Keys(params)) {
+		if slices.Contains(known, k) {
+			continue
+		}
+		if len(known) == 0 {
+			return fmt.Errorf("%s query %s takes no params, not %q: %w", provider, source, k, ErrBadQuery)
+		}
+		return fmt.Errorf("%s query %s has no param %q (known: %s): %w", provider, source, k, strings.Join(known, ", "), ErrBadQuery)
+	}
+	return nil
+}

@@ -17,6 +17,26 @@ type clientConfig struct {
 	timeout    time.Duration
 	timeoutSet bool
 	httpClient *http.Client
+	pageSize   int
+}
+
+// WithPageSize sets how many items a Querier asks the platform for per page
+// (each page its each sees holds at most that many); 0 or less keeps the
+// client's default, and a platform may cap it (see docs/providers.md).
+func WithPageSize(n int) ClientOption {
+	return func(c *clientConfig) { c.pageSize = max(n, 0) }
+}
+
+// PageSize returns the page size the options set, or def when they set none.
+func PageSize(def int, opts ...ClientOption) int {
+	var cfg clientConfig
+	for _, o := range opts {
+		o(&cfg)
+	}
+	if cfg.pageSize > 0 {
+		return cfg.pageSize
+	}
+	return def
 }
 
 // WithTimeout bounds each call (connection, request and the whole answer);

@@ -27,6 +27,14 @@ type Provider interface {
 	DecodePayload(body []byte) (engine.Event, error)
 }
 
+// QuerySources is implemented by a Provider whose API client is a Querier:
+// Sources names each source a sweep can query and the params it takes, such
+// as {"catalog": {"created_before", "created_after"}}. The client's Query
+// takes exactly these.
+type QuerySources interface {
+	Sources() map[string][]string
+}
+
 // Registry holds the providers organizer knows, by name.
 type Registry struct {
 	providers []Provider
@@ -57,6 +65,20 @@ func (r *Registry) Names() []string {
 		out[i] = p.Name()
 	}
 	return out
+}
+
+// Sources returns the query sources of the named provider, and false when
+// it is unknown or has none.
+func (r *Registry) Sources(provider string) (map[string][]string, bool) {
+	p, ok := r.Lookup(provider)
+	if !ok {
+		return nil, false
+	}
+	qs, ok := p.(QuerySources)
+	if !ok {
+		return nil, false
+	}
+	return qs.Sources(), true
 }
 
 // CompileOptions declares every provider, with its event types and the

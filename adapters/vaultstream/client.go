@@ -37,10 +37,11 @@ const maxAnswer = 8 << 20
 // Folder and team look-ups, and the creation of a folder, count for the
 // action that needed them; a POST /folders is a write.
 type Client struct {
-	base  string // with no trailing slash
-	token string
-	hc    *http.Client
-	now   func() time.Time
+	base     string // with no trailing slash
+	token    string
+	hc       *http.Client
+	now      func() time.Time
+	pageSize int // items per page of Query
 
 	// lookups shares a folder or team lookup between the events that need
 	// it at once: a burst of events for a new folder makes one GET and one
@@ -61,7 +62,8 @@ var _ adapters.Client = (*Client)(nil)
 func NewClient(baseURL, token string, opts ...adapters.ClientOption) *Client {
 	hc := adapters.HTTPClient(opts...)
 	return &Client{base: strings.TrimRight(baseURL, "/"), token: token, hc: hc, now: time.Now,
-		folders: map[string]string{}, names: map[string]string{}, teams: map[string]string{}}
+		pageSize: min(adapters.PageSize(defaultPageSize, opts...), maxPageSize),
+		folders:  map[string]string{}, names: map[string]string{}, teams: map[string]string{}}
 }
 
 // tally counts the calls made for one action.
@@ -105,7 +107,18 @@ func (c *Client) ReadState(ctx context.Context, contentID string) (engine.Conten
 	if err != nil {
 		return engine.Content{}, nil, err
 	}
-	out := engine.Content{ID: cur.ID, Title: cur.Title, Metadata: cur.Metadata, Tags: cur.Tags,
+	out, err := c.content(ctx, cur, contentID, &t)
+	if err != nil {
+		return engine.Content{}, nil, err
+	}
+	return out, &applying{id: contentID, cur: cur}, nil
+}
+
+// content is the item as the rules see it, with its folder's name looked up
+// by id; contentID stands in for an item that names no id. It shares nothing
+// with cur, which ApplyState updates as it writes.
+func (c *Client) content(ctx context.Context, cur *contentJSON, contentID string, t *tally) (engine.Content, error) {
+	out := engine.Content{ID: cur.ID, Title: cur.Title, Metadata: maps.Clone(cur.Metadata), Tags: slices.Clone(cur.Tags),
 		Visibility: cur.Visibility}
 	if out.ID == "" {
 		out.ID = contentID
@@ -114,14 +127,12 @@ func (c *Client) ReadState(ctx context.Context, contentID string) (engine.Conten
 		out.Metadata = map[string]any{}
 	}
 	if id := cur.folderID(); id != "" {
-		if out.Folder, err = c.folderName(ctx, id, &t); err != nil {
-			return engine.Content{}, nil, err
+		var err error
+		if out.Folder, err = c.folderName(ctx, id, t); err != nil {
+			return engine.Content{}, err
 		}
 	}
-	// The content goes to the rules, the state to ApplyState, which updates
-	// it as it writes: they share nothing.
-	out.Metadata, out.Tags = maps.Clone(out.Metadata), slices.Clone(out.Tags)
-	return out, &applying{id: contentID, cur: cur}, nil
+	return out, nil
 }
 
 func (c *Client) getContent(ctx context.Context, contentID string, t *tally) (*contentJSON, error) {

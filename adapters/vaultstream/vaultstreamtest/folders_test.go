@@ -82,9 +82,17 @@ func TestContentUsage(t *testing.T) {
 
 	q.Set("limit", "2")
 	a = call(t, s, http.MethodGet, "/analytics/content-usage?"+q.Encode(), nil)
+	next, _ := a.body["next_cursor"].(string)
+	require.NotEmpty(t, next, "a page that is not the last names the next: %s", a.raw)
 	require.JSONEq(t, `{"items": [
 		{"content_id": "c_1", "title": "one", "last_accessed": "2025-11-01T08:00:00Z"},
-		{"content_id": "c_2", "title": "never watched", "last_accessed": "2025-11-02T08:00:00Z"}]}`, a.raw)
+		{"content_id": "c_2", "title": "never watched", "last_accessed": "2025-11-02T08:00:00Z"}],
+		"next_cursor": "`+next+`"}`, a.raw)
+	q.Set("cursor", next)
+	a = call(t, s, http.MethodGet, "/analytics/content-usage?"+q.Encode(), nil)
+	require.JSONEq(t, `{"items": [
+		{"content_id": "c_3", "title": "three", "last_accessed": "2025-11-03T08:00:00Z"}]}`, a.raw,
+		"the last page names no next cursor")
 
 	a = call(t, s, http.MethodGet, "/analytics/content-usage?last_accessed_before=2025-11-01T08:00:00Z", nil)
 	require.JSONEq(t, `{"items": []}`, a.raw, "strictly before")

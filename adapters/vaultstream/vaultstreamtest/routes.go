@@ -13,6 +13,7 @@ type handler func(r *http.Request, body []byte) (int, any, error)
 func (s *Server) routes() *http.ServeMux {
 	mux := http.NewServeMux()
 	for pattern, h := range map[string]handler{
+		"GET /v1/content":                    s.listContent,
 		"GET /v1/content/{id}":               s.getContent,
 		"PATCH /v1/content/{id}":             s.patchContent,
 		"POST /v1/content/{id}/permissions":  s.grantPermission,

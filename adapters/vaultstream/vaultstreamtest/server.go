@@ -28,15 +28,23 @@ func WithToken(token string) Option {
 	return func(s *Server) { s.token = token }
 }
 
+// WithoutExpand makes GET /analytics/content-usage ignore expand=content
+// and answer only the fields the guide documents (content_id, title,
+// last_accessed), as a VaultStream without that designed expansion would.
+func WithoutExpand() Option {
+	return func(s *Server) { s.noExpand = true }
+}
+
 // Server is a VaultStream API simulator. It is safe for concurrent use:
 // seeding, assertions and fault injection may happen while it serves.
 type Server struct {
-	token   string
-	handler http.Handler
-	mux     *http.ServeMux
-	ts      *httptest.Server
-	done    chan struct{} // closed by Close, to release hanging requests
-	once    sync.Once
+	token    string
+	noExpand bool
+	handler  http.Handler
+	mux      *http.ServeMux
+	ts       *httptest.Server
+	done     chan struct{} // closed by Close, to release hanging requests
+	once     sync.Once
 
 	mu      sync.Mutex // guards what follows
 	st      *state
