@@ -30,10 +30,11 @@ const maxResponse = 16 << 20
 // read-modify-write of one bundle's items, so concurrent folder actions on
 // the same bundle lose no item.
 type Client struct {
-	base  string
-	token string
-	http  *http.Client
-	now   func() time.Time
+	base     string
+	token    string
+	http     *http.Client
+	now      func() time.Time
+	pageSize int // items per page of Query
 
 	bundles *bundleCache
 }
@@ -47,11 +48,12 @@ var _ adapters.Client = (*Client)(nil)
 func NewClient(baseURL, token string, opts ...adapters.ClientOption) *Client {
 	hc := adapters.HTTPClient(opts...)
 	return &Client{
-		base:    strings.TrimRight(baseURL, "/"),
-		token:   token,
-		http:    hc,
-		now:     time.Now,
-		bundles: newBundleCache(),
+		base:     strings.TrimRight(baseURL, "/"),
+		token:    token,
+		http:     hc,
+		now:      time.Now,
+		pageSize: min(adapters.PageSize(defaultPageSize, opts...), maxPageSize),
+		bundles:  newBundleCache(),
 	}
 }
 
@@ -85,8 +87,7 @@ func (c *Client) fetchFilm(ctx context.Context, slug, id string) (engine.Content
 		if f == nil || !sameID(f["id"], id) && f["slug"] != slug {
 			continue
 		}
-		title, _ := f["title"].(string)
-		return engine.Content{ID: slug, Title: title, Metadata: f, Tags: stringList(f["tags"])}, nil
+		return filmContent(slug, f), nil
 	}
 	// show_multiple leaves unknown (and, for the public, unpublished) ids
 	// out rather than answering 404.
@@ -106,22 +107,34 @@ func (c *Client) fetchSeason(ctx context.Context, slug string) (engine.Content, 
 		if s == nil || s["slug"] != slug && s["item"] != slug {
 			continue
 		}
-		info, _ := s["show_info"].(map[string]any)
-		show, _ := info["title"].(string)
-		title := "Season " + seasonSlug.FindStringSubmatch(slug)[2]
-		if show != "" {
-			title = show + " " + title
-		}
-		// Genres live on show_info; lift them up so rules read
-		// metadata.genres for films and seasons alike.
-		if _, ok := s["genres"]; !ok && info != nil {
-			if g, ok := info["genres"]; ok {
-				s["genres"] = g
-			}
-		}
-		return engine.Content{ID: slug, Title: title, Metadata: s, Tags: stringList(s["tags"])}, nil
+		return seasonContent(slug, s), nil
 	}
 	return engine.Content{}, permanent("no TV season %s", slug)
+}
+
+// filmContent is a film of show_multiple as the rules see it.
+func filmContent(slug string, f map[string]any) engine.Content {
+	title, _ := f["title"].(string)
+	return engine.Content{ID: slug, Title: title, Metadata: f, Tags: stringList(f["tags"])}
+}
+
+// seasonContent is a TV season of show_multiple as the rules see it: titled
+// after its show ("Show Season N"), with the show's genres as its own.
+func seasonContent(slug string, s map[string]any) engine.Content {
+	info, _ := s["show_info"].(map[string]any)
+	show, _ := info["title"].(string)
+	title := "Season " + seasonSlug.FindStringSubmatch(slug)[2]
+	if show != "" {
+		title = show + " " + title
+	}
+	// Genres live on show_info; lift them up so rules read
+	// metadata.genres for films and seasons alike.
+	if _, ok := s["genres"]; !ok && info != nil {
+		if g, ok := info["genres"]; ok {
+			s["genres"] = g
+		}
+	}
+	return engine.Content{ID: slug, Title: title, Metadata: s, Tags: stringList(s["tags"])}
 }
 
 // sameID reports whether a JSON id (a number) is the decimal id.
