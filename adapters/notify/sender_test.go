@@ -357,3 +357,27 @@ func TestSendErrorsHoldNoSecrets(t *testing.T) {
 	}
 	require.EqualValues(t, 1, echo.hits.Load(), "only the allowed delivery reached the echo")
 }
+
+// Of an answer Send reads a few KiB, and an error shows the start of its
+// first line only.
+func TestSendReadsLittleOfTheAnswer(t *testing.T) {
+	long := strings.Repeat("é", 1<<20)
+	r := newReceiver(t, false, func(w http.ResponseWriter, req *http.Request) {
+		if req.URL.Path == "/fail" {
+			w.WriteHeader(http.StatusBadRequest)
+		}
+		_, _ = io.WriteString(w, long)
+	})
+	s := NewSender(Policy{AllowHosts: []string{"127.0.0.1"}})
+	require.NoError(t, s.Send(context.Background(), r.URL, "hello"))
+
+	ce := callError(t, s.Send(context.Background(), r.URL+"/fail", "hello"), adapters.Permanent)
+	require.Less(t, len(ce.Message), 300)
+	require.True(t, strings.HasSuffix(ce.Message, "é…"), ce.Message)
+}
+
+func TestSendRefusesZonedLinkLocal(t *testing.T) {
+	s := NewSender(Policy{})
+	ce := callError(t, s.Send(context.Background(), "https://[fe80::1%25eth0]:8443/", "hello"), adapters.Permanent)
+	require.Contains(t, ce.Message, "link-local")
+}
