@@ -85,6 +85,12 @@ func (s *Service) getEvent(c *gin.Context) {
 	case e == nil:
 		apiError(c, codeNotFound, "no event "+c.Param("id"))
 	default:
+		notes, err := s.store.notificationResults(c.Request.Context(), e)
+		if err != nil {
+			s.internal(c, err)
+			return
+		}
+		e.Results = append(e.Results, notes...)
 		c.JSON(http.StatusOK, e)
 	}
 }

@@ -7,10 +7,13 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/organizer-dev/organizer/adapters/notify"
 )
 
 // Config is every setting of the service. Each has a default that works
@@ -44,8 +47,20 @@ type Config struct {
 	// A provider with no URL and token runs record-only.
 	Providers map[string]ProviderConfig `yaml:"providers"`
 
-	AdminToken string `yaml:"-"` // ORGANIZER_ADMIN_TOKEN
-	LogLevel   string `yaml:"log_level"`
+	Notify NotifyConfig `yaml:"notify"`
+
+	AdminToken     string `yaml:"-"` // ORGANIZER_ADMIN_TOKEN
+	notifyHostsEnv string // ORGANIZER_NOTIFY_ALLOW_HOSTS, checked by Validate
+	LogLevel       string `yaml:"log_level"`
+}
+
+// NotifyConfig is where notify actions may post.
+type NotifyConfig struct {
+	// AllowHosts lists host or host:port entries that may be reached over
+	// http or at loopback, private or link-local addresses; by default a
+	// notification goes only to https at a public address. The
+	// environment's ORGANIZER_NOTIFY_ALLOW_HOSTS (comma-separated) adds to it.
+	AllowHosts []string `yaml:"allow_hosts"`
 }
 
 // ProviderConfig is one platform's API settings.
@@ -102,6 +117,7 @@ func (c *Config) LoadConfigFile(path string) error {
 // ORGANIZER_<P>_WEBHOOK_SECRET, ORGANIZER_<P>_API_URL, ORGANIZER_<P>_API_TOKEN.
 func (c *Config) LoadEnv(getenv func(string) string, providers ...string) {
 	c.AdminToken = getenv("ORGANIZER_ADMIN_TOKEN")
+	c.notifyHostsEnv = getenv("ORGANIZER_NOTIFY_ALLOW_HOSTS")
 	if c.Providers == nil {
 		c.Providers = map[string]ProviderConfig{}
 	}
@@ -126,6 +142,9 @@ func (c *Config) Validate() error {
 		}
 	}
 	check(c.Addr != "", "addr must be set")
+	if _, err := c.notifyAllowHosts(); err != nil {
+		errs = append(errs, err)
+	}
 	check(c.Rules != "", "no rules: pass --rules PATH (a rule file, or a directory of *.yaml rule files), or set rules: in the config file")
 	check(c.Store != "" || c.Data != "", "data or store must be set")
 	check(c.Store == "" || isPostgresURL(c.Store), "store must be a postgres:// URL (or empty for SQLite in the data directory), not %q", c.Store)
@@ -141,6 +160,18 @@ func (c *Config) Validate() error {
 		check((p.APIURL == "") == (p.Token == ""), "provider %s: set both its API URL and ORGANIZER_%s_API_TOKEN, or neither (record-only)", name, strings.ToUpper(name))
 	}
 	return errors.Join(errs...)
+}
+
+// notifyAllowHosts is notify.allow_hosts with ORGANIZER_NOTIFY_ALLOW_HOSTS.
+func (c *Config) notifyAllowHosts() ([]string, error) {
+	extra, err := notify.ParseAllowHosts(c.notifyHostsEnv)
+	if err != nil {
+		return nil, fmt.Errorf("ORGANIZER_NOTIFY_ALLOW_HOSTS: %w", err)
+	}
+	if _, err := notify.ParseAllowHosts(strings.Join(c.Notify.AllowHosts, ",")); err != nil {
+		return nil, fmt.Errorf("notify.allow_hosts: %w", err)
+	}
+	return append(slices.Clone(c.Notify.AllowHosts), extra...), nil
 }
 
 // SQLitePath is the embedded store's file.

@@ -24,6 +24,7 @@ type attempt struct {
 	snoozes int  // how often the event's job was snoozed before this run
 
 	event    *Event
+	plan     engine.Plan     // the decision's plan, once decided
 	decision *decisionRecord // made in this attempt, not yet written
 	state    adapters.State  // the item as this attempt's enrichment read it
 }
@@ -63,6 +64,7 @@ func (s *Service) attempt(ctx context.Context, a *attempt) error {
 	if err != nil {
 		return err
 	}
+	a.plan = plan
 	actions := adapters.Actions(plan)
 	if client == nil {
 		// Nothing is applied: the decision and the outcome are one write.
@@ -328,7 +330,11 @@ func (s *Service) finish(ctx context.Context, a *attempt) error {
 	// Record even if the job's context has run out: the attempt happened.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
-	if err := s.store.saveOutcome(ctx, a.event, a.decision, time.Now()); err != nil {
+	var notes []engine.Notify
+	if st := a.event.Status; st == StatusApplied || st == StatusRecorded {
+		notes = a.plan.Notify // the decision is carried out: now tell whom it names
+	}
+	if err := s.store.saveOutcome(ctx, a.event, a.decision, time.Now(), notes); err != nil {
 		return err
 	}
 	a.decision = nil

@@ -35,6 +35,19 @@ CREATE TABLE IF NOT EXISTS organizer_events (
 		`CREATE INDEX IF NOT EXISTS organizer_events_status ON organizer_events (status, seq)`,
 		// The events still pending, by item: what a job looks at to keep
 		// one item's events in arrival order.
+		// One row per notification of an event's decision: what became of
+		// its delivery.
+		`CREATE TABLE IF NOT EXISTS organizer_notifications (
+	event_id    TEXT    NOT NULL,
+	generation  INTEGER NOT NULL,
+	idx         INTEGER NOT NULL,
+	destination TEXT    NOT NULL,
+	status      TEXT    NOT NULL,
+	attempts    INTEGER NOT NULL DEFAULT 0,
+	error       TEXT    NOT NULL DEFAULT '',
+	updated_at  ` + int64 + ` NOT NULL,
+	PRIMARY KEY (event_id, generation, idx)
+)`,
 		`CREATE INDEX IF NOT EXISTS organizer_events_pending ON organizer_events (provider, content_id, seq) WHERE status IN ('queued', 'retrying')`,
 	}
 }

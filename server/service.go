@@ -15,6 +15,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/organizer-dev/organizer/adapters"
+	"github.com/organizer-dev/organizer/adapters/notify"
 	"github.com/organizer-dev/organizer/server/rulewatch"
 )
 
@@ -24,6 +25,7 @@ type Service struct {
 	cfg      Config
 	registry *adapters.Registry
 	clients  map[string]adapters.Client
+	notifier sender // delivers notify actions
 	log      *slog.Logger
 
 	backend backend
@@ -54,10 +56,17 @@ func New(ctx context.Context, cfg Config, registry *adapters.Registry, clients m
 	if err := river.AddWorkerSafely(workers, &eventsWorker{s: s}); err != nil {
 		return nil, fmt.Errorf("registering the pipeline's worker: %w", err)
 	}
+	if err := river.AddWorkerSafely(workers, &notifyWorker{s: s}); err != nil {
+		return nil, fmt.Errorf("registering the notification worker: %w", err)
+	}
 	s.slots = make(chan struct{}, cfg.Workers)
+	hosts, err := cfg.notifyAllowHosts()
+	if err != nil {
+		return nil, err
+	}
+	s.notifier = notify.NewSender(notify.Policy{AllowHosts: hosts})
 	qs := queueSettings{workers: cfg.Workers, maxAttempts: cfg.MaxAttempts, jobTimeout: cfg.JobTimeout.D(),
 		rescueAfter: cfg.RescueAfter.D(), logger: log.With("component", "river")}
-	var err error
 	if cfg.Store != "" {
 		s.backend, err = openPostgres(ctx, cfg.Store, qs, workers)
 	} else {

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/riverqueue/river"
+
+	"github.com/organizer-dev/organizer/engine"
 )
 
 // Status is where an event is in the pipeline.
@@ -283,8 +285,8 @@ func (s store) saveDecision(ctx context.Context, e *Event, d *decisionRecord, no
 
 // saveOutcome records an attempt: the status, results and error it left,
 // and its decision d when that is not written yet (d nil).
-func (s store) saveOutcome(ctx context.Context, e *Event, d *decisionRecord, now time.Time) error {
-	if err := s.writes.do(ctx, outcomeWrite(e, d, now, nil)); err != nil {
+func (s store) saveOutcome(ctx context.Context, e *Event, d *decisionRecord, now time.Time, notes []engine.Notify) error {
+	if err := s.writes.do(ctx, outcomeWrite(e, d, now, nil, notes)); err != nil {
 		return fmt.Errorf("recording what became of %s: %w", e.ID, err)
 	}
 	return nil
@@ -293,13 +295,15 @@ func (s store) saveOutcome(ctx context.Context, e *Event, d *decisionRecord, now
 // handOff records an attempt, as saveOutcome, and enqueues job with it:
 // the event's job of its own, in the same transaction.
 func (s store) handOff(ctx context.Context, e *Event, d *decisionRecord, now time.Time, job river.InsertManyParams) error {
-	if err := s.writes.do(ctx, outcomeWrite(e, d, now, &job)); err != nil {
+	if err := s.writes.do(ctx, outcomeWrite(e, d, now, &job, nil)); err != nil {
 		return fmt.Errorf("handing %s to a job of its own: %w", e.ID, err)
 	}
 	return nil
 }
 
-func outcomeWrite(e *Event, d *decisionRecord, now time.Time, job *river.InsertManyParams) writeFunc {
+// outcomeWrite records an attempt, with its decision d when that is not
+// written yet, and enqueues job, and the notifications notes, with it.
+func outcomeWrite(e *Event, d *decisionRecord, now time.Time, job *river.InsertManyParams, notes []engine.Notify) writeFunc {
 	return func(ctx context.Context, q querier, enqueue enqueueFunc) error {
 		results, err := json.Marshal(e.Results)
 		if err != nil {
@@ -314,8 +318,14 @@ func outcomeWrite(e *Event, d *decisionRecord, now time.Time, job *river.InsertM
 				`UPDATE organizer_events SET status = $1, attempts = $2, results = $3, error = $4, updated_at = $5 WHERE id = $6 AND generation = $7`,
 				string(e.Status), e.Attempts, string(results), e.Error, now.UnixMicro(), e.ID, e.Replays)
 		}
-		if err != nil || job == nil {
+		if err != nil {
 			return err
+		}
+		if err := notifyWrite(ctx, q, enqueue, e, notes, now); err != nil {
+			return err
+		}
+		if job == nil {
+			return nil
 		}
 		return enqueue(ctx, []river.InsertManyParams{*job})
 	}
