@@ -6,6 +6,8 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
+	"slices"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -18,18 +20,41 @@ func simulateCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "simulate vaultstream|shift72",
 		Short: "Run a platform's API simulator, seeded with demo content, for demos and load tests",
-		Args:  cobra.ExactArgs(1),
+		Long: `Run a platform's API simulator, seeded with demo content, for demos and load tests.
+
+--seed FILE replaces the demo content with the teams, folders and content of a
+JSON file (VaultStream), or its films and bundles (SHIFT72); docs/providers.md
+describes both formats.`,
+		Args: cobra.ExactArgs(1),
 	}
 	addr := cmd.Flags().String("addr", "127.0.0.1:9090", "address to listen on")
 	token := cmd.Flags().String("token", "", "the API token the simulator accepts (default: the simulator's own)")
+	seed := cmd.Flags().String("seed", "", "a JSON file of content to start with, instead of the demo content")
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		handler, base, tokenEnv, apiToken, err := simulator(args[0], *token)
+		var data []byte
+		if *seed != "" {
+			if !slices.Contains(providerNames, args[0]) {
+				return fmt.Errorf("unknown simulator %q: want vaultstream or shift72", args[0])
+			}
+			var err error
+			if data, err = os.ReadFile(*seed); err != nil {
+				return failure{fmt.Errorf("cannot read the seed: %w", err)}
+			}
+		}
+		handler, base, tokenEnv, apiToken, summary, err := simulator(args[0], *token, data)
 		if err != nil {
+			var bad badSeed
+			if errors.As(err, &bad) {
+				return failure{fmt.Errorf("%s: %w", *seed, bad.err)}
+			}
 			return err
 		}
 		ln, err := net.Listen("tcp", *addr)
 		if err != nil {
 			return failure{fmt.Errorf("cannot listen on %s: %w", *addr, err)}
+		}
+		if *seed != "" {
+			fmt.Fprintf(cmd.OutOrStdout(), "seeded from %s: %s\n", *seed, summary)
 		}
 		printSimulator(cmd.OutOrStdout(), args[0], "http://"+ln.Addr().String()+base, tokenEnv, apiToken)
 		srv := &http.Server{Handler: handler, ReadHeaderTimeout: 5 * time.Second}
@@ -62,8 +87,15 @@ var (
 	demoBundles = []string{"Ready To Publish"}
 )
 
-// simulator builds a seeded simulator and says where its API lives.
-func simulator(name, token string) (handler http.Handler, base, tokenEnv, apiToken string, err error) {
+// badSeed is a seed file that cannot be read as its simulator's seed.
+type badSeed struct{ err error }
+
+func (b badSeed) Error() string { return b.err.Error() }
+
+// simulator builds a simulator and says where its API lives. Without seed
+// it holds the demo content; with seed (JSON), that content instead, and
+// summary says how much. A seed that does not parse is a badSeed.
+func simulator(name, token string, seed []byte) (handler http.Handler, base, tokenEnv, apiToken, summary string, err error) {
 	switch name {
 	case "vaultstream":
 		var opts []vaultstreamtest.Option
@@ -71,27 +103,45 @@ func simulator(name, token string) (handler http.Handler, base, tokenEnv, apiTok
 			opts = append(opts, vaultstreamtest.WithToken(token))
 		}
 		s := vaultstreamtest.New(opts...)
-		for _, team := range demoTeams {
-			s.AddTeam(team)
+		if seed != nil {
+			sd, err := vaultstreamtest.ParseSeed(seed)
+			if err != nil {
+				return nil, "", "", "", "", badSeed{err}
+			}
+			s.Load(sd)
+			summary = fmt.Sprintf("%d content items, %d folders, %d teams", len(sd.Content), len(s.Folders()), len(s.Teams()))
+		} else {
+			for _, team := range demoTeams {
+				s.AddTeam(team)
+			}
+			for _, c := range demoContent {
+				s.AddContent(c)
+			}
 		}
-		for _, c := range demoContent {
-			s.AddContent(c)
-		}
-		return s.Handler(), "/v1", "ORGANIZER_VAULTSTREAM", s.Token(), nil
+		return s.Handler(), "/v1", "ORGANIZER_VAULTSTREAM", s.Token(), summary, nil
 	case "shift72":
 		if token == "" {
 			token = shift72test.AdminToken
 		}
 		s := shift72test.NewUnstartedServer(shift72test.WithAdminToken(token))
-		for _, f := range demoFilms {
-			s.AddFilm(f)
+		if seed != nil {
+			sd, err := shift72test.ParseSeed(seed)
+			if err != nil {
+				return nil, "", "", "", "", badSeed{err}
+			}
+			s.Load(sd)
+			summary = fmt.Sprintf("%d films, %d bundles", len(sd.Films), len(sd.Bundles))
+		} else {
+			for _, f := range demoFilms {
+				s.AddFilm(f)
+			}
+			for _, b := range demoBundles {
+				s.AddBundle(b, shift72test.StatusDraft)
+			}
 		}
-		for _, b := range demoBundles {
-			s.AddBundle(b, shift72test.StatusDraft)
-		}
-		return s.Handler(), "", "ORGANIZER_SHIFT72", token, nil
+		return s.Handler(), "", "ORGANIZER_SHIFT72", token, summary, nil
 	}
-	return nil, "", "", "", fmt.Errorf("unknown simulator %q: want vaultstream or shift72", name)
+	return nil, "", "", "", "", fmt.Errorf("unknown simulator %q: want vaultstream or shift72", name)
 }
 
 func printSimulator(w io.Writer, name, url, env, token string) {

@@ -16,8 +16,12 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/organizer-dev/organizer/adapters"
+	"github.com/organizer-dev/organizer/adapters/shift72"
 	"github.com/organizer-dev/organizer/adapters/shift72/shift72test"
+	"github.com/organizer-dev/organizer/adapters/vaultstream"
 	"github.com/organizer-dev/organizer/adapters/vaultstream/vaultstreamtest"
+	"github.com/organizer-dev/organizer/engine"
 )
 
 // syncBuffer is a bytes.Buffer safe to read while the command writes it.
@@ -87,6 +91,112 @@ func TestSimulate(t *testing.T) {
 	}
 	require.Equal(t, exitUsage, run(context.Background(), []string{"simulate"}, &bytes.Buffer{}, &bytes.Buffer{}))
 	require.Equal(t, exitUsage, run(context.Background(), []string{"simulate", "vimeo"}, &bytes.Buffer{}, &bytes.Buffer{}))
+}
+
+// startSimulate runs `organizer simulate args...` in process until the test
+// ends and returns the API's base URL and everything it printed so far.
+func startSimulate(t *testing.T, args ...string) (base, printed string) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	var stdout, stderr syncBuffer
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, append([]string{"simulate"}, append(args, "--addr", "127.0.0.1:0")...), &stdout, &stderr)
+	}()
+	t.Cleanup(func() {
+		cancel()
+		require.Equal(t, exitOK, <-done, "stderr: %s", stderr.String())
+	})
+	urlPattern := regexp.MustCompile(`listening on (http://\S+)`)
+	require.Eventually(t, func() bool {
+		m := urlPattern.FindStringSubmatch(stdout.String())
+		if m != nil {
+			base = m[1]
+		}
+		return m != nil
+	}, 5*time.Second, 10*time.Millisecond, "stderr: %s", stderr.String())
+	return base, stdout.String()
+}
+
+// catalog lists every item of a provider query against a simulator.
+func catalog(t *testing.T, q adapters.Querier, source string, params map[string]string) []adapters.Item {
+	t.Helper()
+	var items []adapters.Item
+	require.NoError(t, q.Query(context.Background(), source, params, func(page []adapters.Item) error {
+		items = append(items, page...)
+		return nil
+	}))
+	return items
+}
+
+// TestSimulateSeed seeds each simulator from a JSON file: its content
+// replaces the demo content, and a sweep's query sees it as the file says,
+// folders by name, times included.
+func TestSimulateSeed(t *testing.T) {
+	t.Run("vaultstream", func(t *testing.T) {
+		base, printed := startSimulate(t, "vaultstream", "--seed", "testdata/seeds/vaultstream.json")
+		require.Contains(t, printed, "seeded from testdata/seeds/vaultstream.json: 4 content items, 2 folders, 2 teams")
+		c := vaultstream.NewClient(base, vaultstreamtest.DefaultToken)
+
+		_, err := c.Fetch(context.Background(), "c_1001")
+		var ce *adapters.CallError
+		require.ErrorAs(t, err, &ce, "the demo content is replaced")
+		require.Equal(t, http.StatusNotFound, ce.Status)
+
+		stale := catalog(t, c, vaultstream.SourceContentUsage, map[string]string{"last_accessed_before": "2025-06-01T00:00:00Z"})
+		var ids []string
+		for _, it := range stale {
+			ids = append(ids, it.Content.ID)
+		}
+		require.Equal(t, []string{"c_2002", "c_2001", "c_2004"}, ids, "least recently watched first; never watched counts from its creation")
+		require.Equal(t, engine.Content{ID: "c_2001", Title: "Compliance module 3", Metadata: map[string]any{"department": "HR"},
+			Folder: "Training", Visibility: "team", Tags: []string{"training"}}, stale[1].Content)
+		require.Equal(t, "2025-03-01T12:00:00Z", stale[1].Row["last_accessed"])
+
+		recent := catalog(t, c, vaultstream.SourceCatalog, map[string]string{"created_after": "2025-05-01T00:00:00Z"})
+		require.Len(t, recent, 1)
+		require.Equal(t, "c_2003", recent[0].Content.ID)
+	})
+	t.Run("shift72", func(t *testing.T) {
+		base, printed := startSimulate(t, "shift72", "--seed", "testdata/seeds/shift72.json")
+		require.Contains(t, printed, "seeded from testdata/seeds/shift72.json: 3 films, 2 bundles")
+		c := shift72.NewClient(base, shift72test.AdminToken)
+		items := catalog(t, c, shift72.SourceCatalog, nil)
+		var ids []string
+		for _, it := range items {
+			ids = append(ids, it.Content.ID)
+		}
+		require.Equal(t, []string{"/film/301", "/film/302", "/film/303"}, ids, "the seeded films, drafts included; not the demo film 176")
+		require.Equal(t, []string{"festival"}, items[0].Content.Tags)
+		require.EqualValues(t, 1, items[1].Row["status_id"], "302 is a draft")
+
+		results := c.Apply(context.Background(), "/film/302", []adapters.Action{{Kind: adapters.SetFolder, Value: "Ready To Publish"}})
+		require.Equal(t, adapters.Applied, results[0].Outcome, "the seeded bundle exists: %v", results[0].Err)
+	})
+}
+
+// TestSimulateBadSeed: a seed that cannot be used says where the problem
+// is and exits 1, serving nothing.
+func TestSimulateBadSeed(t *testing.T) {
+	dir := t.TempDir()
+	for _, c := range []struct{ name, seed, want string }{
+		{"vaultstream", `{"content": [{"id": "c_1", "title": "x"}, {"id": "c_2", "title": "y", "last_accessed": "last week"}]}`,
+			`content[1].last_accessed: "last week" is not an RFC 3339 time`},
+		{"vaultstream", `{"folders": ["Training"], "content": [{"id": "c_1", "title": "x", "folder": "Trainng"}]}`,
+			`content[0].folder: folder "Trainng" is not among folders`},
+		{"shift72", `{"films": [{"id": 1, "title": "x"}], "bundles": [{"title": "B", "items": ["/film/2"]}]}`,
+			`bundles[0].items[0]: film 2 is not among films`},
+		{"shift72", "{\n  \"films\": [\n    {\"id\": 1,}\n  ]\n}", `line 3, column`},
+	} {
+		path := writeFile(t, dir, c.name+".json", c.seed)
+		r := organizer(t, "simulate", c.name, "--seed", path, "--addr", "127.0.0.1:0")
+		require.Equal(t, exitFailure, r.code, r.String())
+		require.Contains(t, r.stderr, path+": "+c.want, r.String())
+		require.NotContains(t, r.stdout, "listening", "nothing is served")
+	}
+	r := organizer(t, "simulate", "vaultstream", "--seed", filepath.Join(dir, "missing.json"), "--addr", "127.0.0.1:0")
+	require.Equal(t, exitFailure, r.code, r.String())
+	require.Contains(t, r.stderr, "cannot read the seed")
 }
 
 // TestSimulateDemoApplied runs the README's walkthrough in process: both
