@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"time"
 
 	"github.com/organizer-dev/organizer/engine/internal/fastpath"
 	"github.com/organizer-dev/organizer/rules"
@@ -86,6 +87,8 @@ func text(v any) (string, error) {
 		return "", nil
 	case int, int64, float64, bool:
 		return fmt.Sprint(v), nil
+	case time.Time:
+		return v.UTC().Format(time.RFC3339), nil
 	}
 	return "", fmt.Errorf("the template gave %v (%T), not text", v, v)
 }

@@ -23,7 +23,8 @@ type Option func(*config)
 
 type config struct {
 	eventTypes []string
-	providers  map[string][]string // provider -> actions it cannot perform
+	providers  map[string][]string            // provider -> actions it cannot perform
+	sources    map[string]map[string][]string // provider -> source -> params it takes
 }
 
 // EventTypes declares the event types providers send. With it, an `on:`
@@ -53,6 +54,7 @@ type Ruleset struct {
 	tagNames  []string  // interned tags, by id
 	tags      tagTable  // every tag a rule names literally
 	digest    string
+	schedules []*Schedule
 	keys      []*fastpath.Key             // per rule, its index key (nil: none)
 	buckets   map[string]*fastpath.Bucket // by event type named in some rule's on:
 	others    sync.Map                    // event type -> *fastpath.Bucket, built on first use
@@ -128,6 +130,12 @@ func compileSet(set *rules.Set, opts ...Option) (*Ruleset, rules.ErrorList) {
 	}
 	c := &ruleCompiler{exprs: newExprCompiler(lists), cfg: &cfg}
 	rs := &Ruleset{digest: digest(set), buckets: map[string]*fastpath.Bucket{}}
+	for _, s := range set.Schedules() {
+		if s.Name.Value != "" && !slices.Contains(c.scheduleNames, s.Name.Value) {
+			c.scheduleNames = append(c.scheduleNames, s.Name.Value)
+		}
+	}
+	rs.schedules = c.compileSchedules(set)
 	for _, r := range set.Rules() {
 		rs.rules = append(rs.rules, c.rule(r))
 	}
@@ -207,11 +215,12 @@ func (r *rule) appliesTo(typ string) bool {
 
 // ruleCompiler compiles rules, collecting every problem.
 type ruleCompiler struct {
-	exprs        *exprCompiler
-	cfg          *config
-	errs         rules.ErrorList
-	usedMatch    bool // a template of the current rule reads match
-	usedTemplate bool // an action of the current rule is a template, not a literal
+	exprs         *exprCompiler
+	cfg           *config
+	errs          rules.ErrorList
+	scheduleNames []string // every schedule of the set, for on: [schedule.<name>]
+	usedMatch     bool     // a template of the current rule reads match
+	usedTemplate  bool     // an action of the current rule is a template, not a literal
 }
 
 func (c *ruleCompiler) rule(src *rules.Rule) *rule {
@@ -265,13 +274,22 @@ func (c *ruleCompiler) rule(src *rules.Rule) *rule {
 }
 
 func (c *ruleCompiler) checkEventType(on rules.Scalar) {
+	if name, ok := strings.CutPrefix(on.Value, rules.ScheduleEventPrefix); ok {
+		c.checkScheduleType(on, name)
+		return
+	}
 	known := c.cfg.eventTypes
-	if len(known) == 0 || slices.Contains(known, on.Value) || strings.HasPrefix(on.Value, "schedule.") {
+	if len(known) == 0 || slices.Contains(known, on.Value) {
 		return
 	}
 	if strings.Contains(on.Value, "*") {
 		for _, t := range known {
 			if ok, _ := path.Match(on.Value, t); ok {
+				return
+			}
+		}
+		for _, name := range c.scheduleNames {
+			if ok, _ := path.Match(on.Value, rules.ScheduleEventPrefix+name); ok {
 				return
 			}
 		}
@@ -283,6 +301,35 @@ func (c *ruleCompiler) checkEventType(on rules.Scalar) {
 		return
 	}
 	c.errs.Add(on.Pos, "unknown event type %q (known: %s)", on.Value, strings.Join(known, ", "))
+}
+
+// checkScheduleType reports an `on:` of schedule.<name> (or a pattern such as
+// schedule.*) that names no schedule of the rule set.
+func (c *ruleCompiler) checkScheduleType(on rules.Scalar, name string) {
+	if strings.Contains(name, "*") {
+		for _, s := range c.scheduleNames {
+			if ok, _ := path.Match(name, s); ok {
+				return
+			}
+		}
+		c.errs.Add(on.Pos, "event type pattern %q matches no schedule%s", on.Value, scheduleHint(c.scheduleNames))
+		return
+	}
+	if slices.Contains(c.scheduleNames, name) {
+		return
+	}
+	if best := rules.Suggest(name, c.scheduleNames); best != "" {
+		c.errs.Add(on.Pos, "no schedule named %q; did you mean %q?", name, rules.ScheduleEventPrefix+best)
+		return
+	}
+	c.errs.Add(on.Pos, "no schedule named %q%s", name, scheduleHint(c.scheduleNames))
+}
+
+func scheduleHint(names []string) string {
+	if len(names) == 0 {
+		return "; this rule set defines no schedules (schedules: in a rule file)"
+	}
+	return " (schedules: " + strings.Join(names, ", ") + ")"
 }
 
 // checkProvider reports a provider filter naming no declared provider, and

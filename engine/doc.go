@@ -10,6 +10,14 @@
 // file's line and column. The loader is the only place the engine touches
 // the file system.
 //
+// A rule file may also hold schedules: queries to a provider that run on a
+// timetable. The loader compiles them with the rules (cron expression, time
+// zone, the provider's sources and their params, declared with
+// [ProviderSources]); [Ruleset.Schedules] lists them, and each
+// [Schedule] gives its next runs and its rendered params for a time the
+// caller passes. Every item such a query returns is evaluated like a
+// webhook's event, of type schedule.<name>.
+//
 // [Ruleset.Evaluate] is a pure function of the ruleset, the event and the
 // time it is given: it performs no I/O and never reads the clock.
 // Evaluation follows the documented semantics: rules run in file order;

@@ -191,7 +191,7 @@ func friendly(msg string, condition bool) string {
 }
 
 // patcher rewrites a parsed expression before it is type-checked: lists.<name>
-// becomes the list's values, daysSince(x) gets the evaluation's `now`, every
+// becomes the list's values, daysSince(x) and daysAgo(n) get the evaluation's `now`, every
 // loop body first checks the evaluation deadline, and reserved names are
 // refused.
 type patcher struct {
@@ -233,9 +233,9 @@ func (p *patcher) Visit(node *ast.Node) {
 		}
 		ast.Patch(node, &ast.ConstantNode{Value: values})
 	case *ast.CallNode:
-		if id, ok := n.Callee.(*ast.IdentifierNode); ok && id.Value == "daysSince" && len(n.Arguments) == 1 {
+		if id, ok := n.Callee.(*ast.IdentifierNode); ok && (id.Value == "daysSince" || id.Value == "daysAgo") && len(n.Arguments) == 1 {
 			// A fresh node: the checker has annotated the old one for one argument.
-			ast.Patch(node, &ast.CallNode{Callee: &ast.IdentifierNode{Value: "daysSince"},
+			ast.Patch(node, &ast.CallNode{Callee: &ast.IdentifierNode{Value: id.Value},
 				Arguments: []ast.Node{n.Arguments[0], &ast.IdentifierNode{Value: "now"}}})
 		}
 	case *ast.PredicateNode:

@@ -35,6 +35,18 @@ func daysSince(t any, now time.Time) (int, error) {
 	return int(now.Sub(at).Hours() / 24), nil
 }
 
+// maxDaysAgo bounds daysAgo's argument, well inside what a time.Duration holds.
+const maxDaysAgo = 1_000_000
+
+// daysAgo returns now minus n days of 24 hours, so that
+// daysSince(daysAgo(n)) is n.
+func daysAgo(n int, now time.Time) (time.Time, error) {
+	if n > maxDaysAgo || n < -maxDaysAgo {
+		return time.Time{}, fmt.Errorf("daysAgo: %d days is out of range (at most %d)", n, maxDaysAgo)
+	}
+	return now.Add(-time.Duration(n) * 24 * time.Hour), nil
+}
+
 func parseTime(s string) (time.Time, error) {
 	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05", "2006-01-02"} {
 		if t, err := time.Parse(layout, s); err == nil {
@@ -94,6 +106,9 @@ func functions() []expr.Option {
 		expr.Function("daysSince", func(p ...any) (any, error) {
 			return daysSince(p[0], p[1].(time.Time))
 		}, new(func(any, time.Time) int), new(func(any) int)),
+		expr.Function("daysAgo", func(p ...any) (any, error) {
+			return daysAgo(p[0].(int), p[1].(time.Time))
+		}, new(func(int, time.Time) time.Time), new(func(int) time.Time)),
 		expr.Function("repeat", func(p ...any) (any, error) {
 			s, n := p[0].(string), p[1].(int)
 			if n < 0 {
@@ -142,4 +157,4 @@ func functions() []expr.Option {
 }
 
 // functionNames are the helpers rules may call, for suggestions.
-var functionNames = []string{"containsAny", "titleCase", "slug", "daysSince", "lower", "upper"}
+var functionNames = []string{"containsAny", "titleCase", "slug", "daysSince", "daysAgo", "lower", "upper"}
