@@ -16,7 +16,8 @@ type Usage struct {
 
 // ContentUsage lists the items last watched before the given time, oldest
 // first, at most limit of them (GET /analytics/content-usage, the query of
-// the guide's Pattern 2, scheduled archival).
+// the guide's Pattern 2, scheduled archival): the first page only. Query
+// with SourceContentUsage pages through every item.
 func (c *Client) ContentUsage(ctx context.Context, lastAccessedBefore time.Time, limit int) ([]Usage, error) {
 	query := url.Values{"last_accessed_before": {lastAccessedBefore.UTC().Format(time.RFC3339)}}
 	if limit > 0 {
