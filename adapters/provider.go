@@ -81,12 +81,16 @@ func (r *Registry) Sources(provider string) (map[string][]string, bool) {
 	return qs.Sources(), true
 }
 
-// CompileOptions declares every provider, with its event types and the
-// actions it cannot perform, to engine.Load and engine.LoadFiles.
+// CompileOptions declares every provider, with its event types, the
+// actions it cannot perform and, for a QuerySources, the sources its
+// schedules may query, to engine.Load and engine.LoadFiles.
 func (r *Registry) CompileOptions() []engine.Option {
 	var opts []engine.Option
 	for _, p := range r.providers {
 		opts = append(opts, engine.EventTypes(p.EventTypes()...), engine.Provider(p.Name(), p.Unsupported()...))
+		if qs, ok := p.(QuerySources); ok {
+			opts = append(opts, engine.ProviderSources(p.Name(), qs.Sources()))
+		}
 	}
 	return opts
 }
