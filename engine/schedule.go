@@ -38,12 +38,47 @@ type scheduleParam struct {
 // "schedule." + Name.
 func (s *Schedule) EventType() string { return rules.ScheduleEventPrefix + s.Name }
 
-// Next returns the first run strictly after `after`, reckoned in the
-// schedule's time zone (so "0 2 * * *" in Europe/Paris is 02:00 Paris time,
-// summer and winter), and returned in UTC.
+// Next returns the first run strictly after `after`, reckoned on the wall
+// clock of the schedule's time zone (so "0 2 * * *" in Europe/Paris is 02:00
+// Paris time, summer and winter), and returned in UTC. When the clocks go
+// forward, a run at a time that does not exist that day happens when the gap
+// ends (02:00 becomes 03:00); when they go back, a time that happens twice
+// runs once.
 func (s *Schedule) Next(after time.Time) time.Time {
-	return s.spec.Next(after.In(s.loc)).UTC()
+	spec, ok := s.spec.(*cron.SpecSchedule)
+	if !ok { // @every: a fixed interval, whatever the zone
+		return s.spec.Next(after).UTC()
+	}
+	// robfig/cron steps through instants in the zone, which skips a run in
+	// the spring gap and runs twice in the autumn overlap. Step through
+	// wall-clock times instead (UTC has no changes) and place each in the
+	// zone with time.Date, which moves a time in a gap past it and gives a
+	// repeated time one instant: the run is the earliest placed after
+	// `after`. A change moves the clock by less than zoneShift, so wall
+	// times from zoneShift before `after`'s to zoneShift past the first
+	// candidate's hold the earliest.
+	local := after.In(s.loc)
+	wall := time.Date(local.Year(), local.Month(), local.Day(), local.Hour(), local.Minute(), local.Second(),
+		local.Nanosecond(), time.UTC).Add(-zoneShift)
+	var best, bestWall time.Time
+	for range maxWallSteps {
+		if wall = spec.Next(wall); wall.IsZero() || !best.IsZero() && wall.After(bestWall.Add(zoneShift)) {
+			break
+		}
+		at := time.Date(wall.Year(), wall.Month(), wall.Day(), wall.Hour(), wall.Minute(), 0, 0, s.loc)
+		if at.After(after) && (best.IsZero() || at.Before(best)) {
+			best, bestWall = at, wall
+		}
+	}
+	return best.UTC()
 }
+
+// zoneShift is more than any time zone's clock change, and maxWallSteps
+// more than the runs of a minutely schedule in twice that span.
+const (
+	zoneShift    = 3 * time.Hour
+	maxWallSteps = 24 * 60
+)
 
 // paramTimeout bounds the rendering of a schedule's params, as the
 // evaluation deadline bounds a rule's: a runaway loop in a template must not
@@ -144,7 +179,7 @@ func (c *ruleCompiler) schedule(src *rules.Schedule) *Schedule {
 		return nil
 	}
 	if spec, ok := s.spec.(*cron.SpecSchedule); ok {
-		spec.Location = s.loc
+		spec.Location = time.UTC // Next steps through wall-clock times
 	}
 	return s
 }

@@ -86,6 +86,8 @@ func TestScheduleCompiled(t *testing.T) {
 // TestScheduleNext: runs are reckoned in the schedule's zone, strictly
 // after the time given, and returned in UTC.
 func TestScheduleNext(t *testing.T) {
+	paris, err := time.LoadLocation("Europe/Paris")
+	require.NoError(t, err)
 	rs := loadText(t, staleSchedule, scheduleOptions...)
 	stale, _ := rs.Schedule("stale-content")
 	for _, c := range []struct{ after, want string }{
@@ -97,6 +99,34 @@ func TestScheduleNext(t *testing.T) {
 		require.Equal(t, c.want, got.Format(time.RFC3339), "after %s", c.after)
 		require.Equal(t, time.UTC, got.Location())
 	}
+	// When the clocks change: a run in the spring gap happens when it ends,
+	// a time that happens twice in autumn runs once.
+	for _, c := range []struct{ after, want string }{
+		{"2026-03-28T12:00:00Z", "2026-03-29T01:00:00Z"}, // 02:00 does not exist on the 29th: 03:00 CEST
+		{"2026-03-29T01:00:00Z", "2026-03-30T00:00:00Z"},
+		{"2026-10-24T12:00:00Z", "2026-10-25T01:00:00Z"}, // 02:00 happens twice on the 25th: once
+		{"2026-10-25T00:00:00Z", "2026-10-25T01:00:00Z"},
+		{"2026-10-25T01:00:00Z", "2026-10-26T01:00:00Z"},
+	} {
+		require.Equal(t, c.want, stale.Next(utc(c.after)).Format(time.RFC3339), "after %s", c.after)
+	}
+	nyText := strings.NewReplacer(`"0 2 * * *"`, `"30 1 * * *"`, "Europe/Paris", "America/New_York").Replace(staleSchedule)
+	nyStale, _ := loadText(t, nyText, scheduleOptions...).Schedule("stale-content")
+	var runs []string
+	for at, i := utc("2026-10-31T12:00:00Z"), 0; i < 3; i++ {
+		at = nyStale.Next(at)
+		runs = append(runs, at.Format(time.RFC3339))
+	}
+	require.Equal(t, []string{"2026-11-01T05:30:00Z", "2026-11-02T06:30:00Z", "2026-11-03T06:30:00Z"}, runs,
+		"01:30 happens twice in New York on November 1st; it runs once")
+	hourly, _ := loadText(t, strings.Replace(staleSchedule, `"0 2 * * *"`, `"15 * * * *"`, 1), scheduleOptions...).Schedule("stale-content")
+	runs = nil
+	for at, i := utc("2026-10-24T22:30:00Z"), 0; i < 3; i++ {
+		at = hourly.Next(at)
+		runs = append(runs, at.In(paris).Format("15:04 MST"))
+	}
+	require.Equal(t, []string{"01:15 CEST", "02:15 CET", "03:15 CET"}, runs, "hourly runs follow the wall clock: 02:15 happens twice and runs once")
+
 	// The zone of the time given does not matter, only the instant.
 	ny, err := time.LoadLocation("America/New_York")
 	require.NoError(t, err)
@@ -262,4 +292,30 @@ rules:
 
 	_, errs := LoadFiles(map[string][]byte{"r.yaml": []byte("version: 1\nrules:\n  - name: r\n    when: dayAgo(3) < now\n    actions: {folder: A}\n")})
 	require.Equal(t, "r.yaml:4:11: unknown name dayAgo; did you mean daysAgo?", errs.Error())
+}
+
+// TestScheduleNextThroughClockChanges: stepping run to run through the
+// spring and autumn clock changes of 2026 in zones with one-hour and
+// half-hour changes, every run is after the previous and no wall-clock
+// time runs twice.
+func TestScheduleNextThroughClockChanges(t *testing.T) {
+	for _, tz := range []string{"Europe/Paris", "America/New_York", "Australia/Lord_Howe", "UTC"} {
+		for _, expr := range []string{"0 2 * * *", "30 1 * * *", "*/20 * * * *", "15 2 * * 0"} {
+			text := strings.NewReplacer(`"0 2 * * *"`, `"`+expr+`"`, "Europe/Paris", tz).Replace(staleSchedule)
+			s, _ := loadText(t, text, scheduleOptions...).Schedule("stale-content")
+			loc, err := time.LoadLocation(tz)
+			require.NoError(t, err)
+			seen := map[string]bool{}
+			for _, span := range [][2]string{{"2026-03-01T00:00:00Z", "2026-04-10T00:00:00Z"}, {"2026-09-30T00:00:00Z", "2026-11-05T00:00:00Z"}} {
+				for at := utc(span[0]); at.Before(utc(span[1])); {
+					next := s.Next(at)
+					require.True(t, next.After(at), "%s %s: Next(%s) = %s", tz, expr, at, next)
+					wall := next.In(loc).Format("2006-01-02 15:04")
+					require.False(t, seen[wall], "%s %s: %s runs twice", tz, expr, wall)
+					seen[wall] = true
+					at = next
+				}
+			}
+		}
+	}
 }
