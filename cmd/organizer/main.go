@@ -5,6 +5,7 @@
 //	organizer check PATH...
 //	organizer test PATH...
 //	organizer dry-run --rules PATH --event FILE [--format text|json]
+//	organizer schedules --rules PATH [--now TIME] [--format text|json]
 //	organizer simulate vaultstream|shift72 [--addr HOST:PORT]
 //	organizer version
 package main
@@ -78,7 +79,7 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 	}
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	root.AddCommand(checkCommand(), testCommand(), dryRunCommand(), serveCommand(), benchCommand(), simulateCommand(), versionCommand())
+	root.AddCommand(checkCommand(), testCommand(), dryRunCommand(), schedulesCommand(), serveCommand(), benchCommand(), simulateCommand(), versionCommand())
 	root.CompletionOptions.DisableDefaultCmd = true
 	return root
 }
