@@ -130,9 +130,11 @@ func compileSet(set *rules.Set, opts ...Option) (*Ruleset, rules.ErrorList) {
 	}
 	c := &ruleCompiler{exprs: newExprCompiler(lists), cfg: &cfg}
 	rs := &Ruleset{digest: digest(set), buckets: map[string]*fastpath.Bucket{}}
+	c.scheduleProviders = map[string]string{}
 	for _, s := range set.Schedules() {
 		if s.Name.Value != "" && !slices.Contains(c.scheduleNames, s.Name.Value) {
 			c.scheduleNames = append(c.scheduleNames, s.Name.Value)
+			c.scheduleProviders[s.Name.Value] = s.Provider.Value
 		}
 	}
 	rs.schedules = c.compileSchedules(set)
@@ -219,8 +221,10 @@ type ruleCompiler struct {
 	cfg           *config
 	errs          rules.ErrorList
 	scheduleNames []string // every schedule of the set, for on: [schedule.<name>]
-	usedMatch     bool     // a template of the current rule reads match
-	usedTemplate  bool     // an action of the current rule is a template, not a literal
+
+	scheduleProviders map[string]string // schedule name -> the provider it queries
+	usedMatch         bool              // a template of the current rule reads match
+	usedTemplate      bool              // an action of the current rule is a template, not a literal
 }
 
 func (c *ruleCompiler) rule(src *rules.Rule) *rule {
@@ -237,6 +241,7 @@ func (c *ruleCompiler) rule(src *rules.Rule) *rule {
 	if src.Provider != nil {
 		r.provider = src.Provider.Value
 		c.checkProvider(src)
+		c.checkScheduleProvider(src)
 	}
 	if src.When != nil {
 		if cond, err := c.exprs.compile(*src.When, 0, src.When.Value, true); err != nil {
@@ -323,6 +328,20 @@ func (c *ruleCompiler) checkScheduleType(on rules.Scalar, name string) {
 		return
 	}
 	c.errs.Add(on.Pos, "no schedule named %q%s", name, scheduleHint(c.scheduleNames))
+}
+
+// checkScheduleProvider reports an `on: [schedule.x]` that the rule's
+// provider filter makes dead: schedule x's events come from the provider it
+// queries, and a rule for another provider never sees them.
+func (c *ruleCompiler) checkScheduleProvider(src *rules.Rule) {
+	for _, on := range src.On {
+		name, ok := strings.CutPrefix(on.Value, rules.ScheduleEventPrefix)
+		provider, known := c.scheduleProviders[name]
+		if ok && known && provider != "" && provider != src.Provider.Value {
+			c.errs.Add(on.Pos, "schedule %s queries %s, so rule %q (provider: %s) never sees its events",
+				name, provider, src.Name.Value, src.Provider.Value)
+		}
+	}
 }
 
 func scheduleHint(names []string) string {

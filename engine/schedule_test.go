@@ -238,7 +238,7 @@ func TestScheduleWithoutSources(t *testing.T) {
 // type and provider match, and rules for another provider skip.
 func TestScheduleEventsMatchRules(t *testing.T) {
 	text := staleSchedule + `  - name: shift72-only
-    on: [schedule.stale-content]
+    on: [schedule.new-films]
     provider: shift72
     actions: {folder: Elsewhere}
   - name: any-schedule
@@ -258,6 +258,18 @@ func TestScheduleEventsMatchRules(t *testing.T) {
 
 	d = rs.Evaluate(context.Background(), ev, Now(utc("2026-04-01T00:00:00Z")))
 	require.Equal(t, []string{"archive-stale", "any-schedule"}, d.Matched, "the same without a full trace")
+}
+
+// TestScheduleProviderMismatch: a rule for one provider that names the
+// events of a schedule querying another can never match them.
+func TestScheduleProviderMismatch(t *testing.T) {
+	text := staleSchedule + `  - name: films
+    on: [schedule.new-films, schedule.stale-content]
+    provider: shift72
+    actions: {folder: Films}
+`
+	_, errs := LoadFiles(map[string][]byte{"s.yaml": []byte(text)}, scheduleOptions...)
+	require.Equal(t, `s.yaml:21:30: schedule stale-content queries vaultstream, so rule "films" (provider: shift72) never sees its events`, errs.Error())
 }
 
 // TestScheduleDigest: the ruleset's digest changes when a schedule does.
