@@ -202,10 +202,6 @@ func (c *ruleCompiler) cron(expr rules.Scalar) (spec cron.Schedule) {
 		c.errs.Add(expr.Pos, "invalid cron %q: %v (want 5 fields, minute hour day-of-month month day-of-week, or @hourly, @daily, @weekly, @every 90m)", expr.Value, err)
 		return nil
 	}
-	if every, ok := spec.(cron.ConstantDelaySchedule); ok && every.Delay < time.Minute {
-		c.errs.Add(expr.Pos, "cron %q runs every %s; a schedule runs at most once a minute", expr.Value, every.Delay)
-		return nil
-	}
 	if spec.Next(cronProbe).IsZero() {
 		c.errs.Add(expr.Pos, "cron %q never runs: no date matches it", expr.Value)
 		return nil

@@ -207,7 +207,6 @@ rules:
 		`s.yaml:4:11: invalid cron "0 2 * *": expected exactly 5 fields, found 4: [0 2 * *] (want 5 fields, minute hour day-of-month month day-of-week, or @hourly, @daily, @weekly, @every 90m)`,
 		`s.yaml:5:15: unknown time zone "Europe/Pariss" (an IANA name, such as Europe/Paris, America/New_York or UTC)`,
 		`s.yaml:7:13: provider vaultstream has no source "content-usge"; did you mean "content-usage"?`,
-		`s.yaml:9:11: cron "@every 30s" runs every 30s; a schedule runs at most once a minute`,
 		`s.yaml:13:7: source content-usage of vaultstream takes no param "last_accesed_before"; did you mean "last_accessed_before"?`,
 		`s.yaml:14:7: source content-usage of vaultstream takes no param "title" (params: last_accessed_before)`,
 		`s.yaml:14:18: a schedule's params see only now, lists and the helpers, not title: the query has no item yet`,
