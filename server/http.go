@@ -40,6 +40,8 @@ func (s *Service) routes() http.Handler {
 	v1.POST("/rules/validate", s.validateRules)
 	v1.POST("/rules/reload", s.reloadRules)
 	v1.POST("/dry-run", s.dryRun)
+	v1.GET("/schedules", s.listSchedules)
+	v1.POST("/schedules/:name/run", s.runSchedule)
 	return r
 }
 

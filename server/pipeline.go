@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -115,9 +116,9 @@ func (s *Service) decide(ctx context.Context, a *attempt, client adapters.Client
 	if rs == nil {
 		return engine.Plan{}, errNoRuleset
 	}
-	ev, err := s.registry.DecodePayload(e.Provider, e.Payload)
+	ev, err := s.decodeStored(e)
 	if err != nil {
-		return engine.Plan{}, permanent(fmt.Errorf("decoding the stored webhook: %w", err))
+		return engine.Plan{}, permanent(err)
 	}
 	ev.ReceivedAt = e.ReceivedAt
 	if client != nil && ev.Content.ID != "" {
@@ -133,6 +134,24 @@ func (s *Service) decide(ctx context.Context, a *attempt, client adapters.Client
 	e.Decision, a.decision = body, &decisionRecord{ruleset: d.Ruleset}
 	s.metrics.observeDecision(d)
 	return d.Plan, nil
+}
+
+// decodeStored reads a stored event: a webhook body through its provider,
+// or an item of a schedule's run (type schedule.NAME), stored as the event
+// it is.
+func (s *Service) decodeStored(e *Event) (engine.Event, error) {
+	if strings.HasPrefix(e.Type, "schedule.") {
+		var ev engine.Event
+		if err := json.Unmarshal(e.Payload, &ev); err != nil {
+			return engine.Event{}, fmt.Errorf("decoding the stored item of a schedule's run: %w", err)
+		}
+		return ev, nil
+	}
+	ev, err := s.registry.DecodePayload(e.Provider, e.Payload)
+	if err != nil {
+		return engine.Event{}, fmt.Errorf("decoding the stored webhook: %w", err)
+	}
+	return ev, nil
 }
 
 var errNoRuleset = errors.New("no valid ruleset is loaded yet; the event waits for one")

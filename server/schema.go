@@ -48,6 +48,24 @@ CREATE TABLE IF NOT EXISTS organizer_events (
 	updated_at  ` + int64 + ` NOT NULL,
 	PRIMARY KEY (event_id, generation, idx)
 )`,
+		// One row per run of a schedule, keyed by schedule and tick (or a
+		// manual run's id): the first replica to insert a tick's row runs it.
+		`CREATE TABLE IF NOT EXISTS organizer_sweeps (
+	run_id      TEXT    NOT NULL PRIMARY KEY,
+	schedule    TEXT    NOT NULL,
+	tick        ` + int64 + ` NOT NULL,
+	manual      INTEGER NOT NULL DEFAULT 0,
+	status      TEXT    NOT NULL,
+	started_at  ` + int64 + ` NOT NULL DEFAULT 0,
+	finished_at ` + int64 + ` NOT NULL DEFAULT 0,
+	updated_at  ` + int64 + ` NOT NULL,
+	items       INTEGER NOT NULL DEFAULT 0,
+	changed     INTEGER NOT NULL DEFAULT 0,
+	unchanged   INTEGER NOT NULL DEFAULT 0,
+	failed      INTEGER NOT NULL DEFAULT 0,
+	message     TEXT    NOT NULL DEFAULT ''
+)`,
+		`CREATE INDEX IF NOT EXISTS organizer_sweeps_schedule ON organizer_sweeps (schedule, updated_at)`,
 		`CREATE INDEX IF NOT EXISTS organizer_events_pending ON organizer_events (provider, content_id, seq) WHERE status IN ('queued', 'retrying')`,
 	}
 }

@@ -59,6 +59,9 @@ func New(ctx context.Context, cfg Config, registry *adapters.Registry, clients m
 	if err := river.AddWorkerSafely(workers, &notifyWorker{s: s}); err != nil {
 		return nil, fmt.Errorf("registering the notification worker: %w", err)
 	}
+	if err := river.AddWorkerSafely(workers, &sweepWorker{s: s}); err != nil {
+		return nil, fmt.Errorf("registering the schedules' worker: %w", err)
+	}
 	s.slots = make(chan struct{}, cfg.Workers)
 	hosts, err := cfg.notifyAllowHosts()
 	if err != nil {
@@ -149,6 +152,7 @@ func (s *Service) Start(ctx context.Context) error {
 	}
 	watchCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	s.stopWatch = cancel
+	go s.runScheduler(watchCtx)
 	go func() {
 		if err := s.rules.Watch(watchCtx); err != nil {
 			s.log.Error("cannot watch the rules; use POST /v1/rules/reload after an edit", "rules", s.cfg.Rules, "error", err)
