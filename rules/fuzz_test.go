@@ -20,7 +20,7 @@ const fuzzMaxInput = 8 << 10
 // may panic, every problem must carry a usable position in the file it was
 // given, and every position inside a parsed scalar must map back to the file.
 func FuzzParseFile(f *testing.F) {
-	for _, name := range []string{"organize.yaml", "organize_test.yaml", "publish.yaml", "publish_test.yaml"} {
+	for _, name := range []string{"organize.yaml", "organize_test.yaml", "publish.yaml", "publish_test.yaml", "stale.yaml", "stale_test.yaml"} {
 		text, err := os.ReadFile("../examples/rules/" + name)
 		require.NoError(f, err)
 		f.Add(text)

@@ -47,7 +47,7 @@ func TestExamplesEvents(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			doc := dryRunJSON(t, examplesRules, event)
 			trace := requireDecisionShape(t, doc)
-			require.Len(t, trace, 6, "one trace entry per example rule")
+			require.Len(t, trace, 7, "one trace entry per example rule")
 			for _, e := range trace {
 				require.NotEqual(t, "error", e["result"], "%s: rule %s: %s", name, e["rule"], e["detail"])
 				requirePositionAtName(t, e["position"].(string), e["rule"].(string))
