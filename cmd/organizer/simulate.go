@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -8,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -18,23 +20,34 @@ import (
 
 func simulateCommand() *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "simulate vaultstream|shift72",
+		Use:   "simulate vaultstream|shift72|chat",
 		Short: "Run a platform's API simulator, seeded with demo content, for demos and load tests",
 		Long: `Run a platform's API simulator, seeded with demo content, for demos and load tests.
 
 --seed FILE replaces the demo content with the teams, folders and content of a
 JSON file (VaultStream), or its films and bundles (SHIFT72); docs/providers.md
-describes both formats.`,
+describes both formats.
+
+simulate chat is a Slack-compatible incoming webhook (POST {"text": …} to
+/hooks/NAME) that prints each message it gets: somewhere for the rules'
+notify actions to post to while trying organizer.`,
 		Args: cobra.ExactArgs(1),
 	}
 	addr := cmd.Flags().String("addr", "127.0.0.1:9090", "address to listen on")
 	token := cmd.Flags().String("token", "", "the API token the simulator accepts (default: the simulator's own)")
 	seed := cmd.Flags().String("seed", "", "a JSON file of content to start with, instead of the demo content")
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		if args[0] == "chat" {
+			listen := *addr
+			if !cmd.Flags().Changed("addr") {
+				listen = "127.0.0.1:9095"
+			}
+			return serveChat(cmd, listen)
+		}
 		var data []byte
 		if *seed != "" {
 			if !slices.Contains(providerNames, args[0]) {
-				return fmt.Errorf("unknown simulator %q: want vaultstream or shift72", args[0])
+				return fmt.Errorf("unknown simulator %q: want vaultstream or shift72 (chat takes no seed)", args[0])
 			}
 			var err error
 			if data, err = os.ReadFile(*seed); err != nil {
@@ -141,10 +154,47 @@ func simulator(name, token string, seed []byte) (handler http.Handler, base, tok
 		}
 		return s.Handler(), "", "ORGANIZER_SHIFT72", token, summary, nil
 	}
-	return nil, "", "", "", "", fmt.Errorf("unknown simulator %q: want vaultstream or shift72", name)
+	return nil, "", "", "", "", fmt.Errorf("unknown simulator %q: want vaultstream, shift72 or chat", name)
 }
 
 func printSimulator(w io.Writer, name, url, env, token string) {
 	fmt.Fprintf(w, "%s simulator listening on %s\n", name, url)
 	fmt.Fprintf(w, "point organizer at it with:\n  export %s_API_URL=%s\n  export %s_API_TOKEN=%s\n", env, url, env, token)
+}
+
+// serveChat runs a Slack-compatible incoming webhook that prints what it
+// gets, until the command's context ends.
+func serveChat(cmd *cobra.Command, addr string) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return failure{fmt.Errorf("cannot listen on %s: %w", addr, err)}
+	}
+	out := cmd.OutOrStdout()
+	host := ln.Addr().String()
+	fmt.Fprintf(out, "chat simulator listening on http://%s/hooks/NAME\n", host)
+	fmt.Fprintf(out, "let organizer post to it with:\n  export ORGANIZER_NOTIFY_ALLOW_HOSTS=%s\n", host)
+	var mu sync.Mutex
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /hooks/{name}", func(w http.ResponseWriter, r *http.Request) {
+		var msg struct {
+			Text *string `json:"text"`
+		}
+		if err := json.NewDecoder(io.LimitReader(r.Body, 1<<20)).Decode(&msg); err != nil || msg.Text == nil {
+			http.Error(w, "invalid_payload", http.StatusBadRequest) // Slack's answer to a body without text
+			return
+		}
+		mu.Lock()
+		fmt.Fprintf(out, "#%s: %s\n", r.PathValue("name"), *msg.Text)
+		mu.Unlock()
+		_, _ = io.WriteString(w, "ok")
+	})
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	go func() {
+		<-cmd.Context().Done()
+		_ = srv.Close()
+	}()
+	if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return failure{err}
+	}
+	return nil
 }

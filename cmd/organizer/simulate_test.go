@@ -372,3 +372,33 @@ func requireEventEnds(t *testing.T, client *http.Client, base, id, what, want st
 	}, 30*time.Second, 50*time.Millisecond, "%s: event %s still %q (%s)", what, id, e.Status, e.Error)
 	require.Equal(t, want, e.Status, "%s: event %s: %s; results %+v", what, id, e.Error, e.Results)
 }
+
+// simulate chat prints each message posted to it, Slack-style, and says
+// how to let organizer post to it; a body without text is refused.
+func TestSimulateChat(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	var stdout, stderr syncBuffer
+	done := make(chan int)
+	go func() { done <- run(ctx, []string{"simulate", "chat", "--addr", "127.0.0.1:0"}, &stdout, &stderr) }()
+	defer func() { cancel(); require.Equal(t, 0, <-done, stderr.String()) }()
+	var host string
+	require.Eventually(t, func() bool {
+		m := regexp.MustCompile(`ORGANIZER_NOTIFY_ALLOW_HOSTS=(\S+)`).FindStringSubmatch(stdout.String())
+		if m != nil {
+			host = m[1]
+		}
+		return m != nil
+	}, 5*time.Second, 10*time.Millisecond, "stderr: %s", stderr.String())
+
+	post := func(body string) int {
+		resp, err := http.Post("http://"+host+"/hooks/media-team", "application/json", strings.NewReader(body))
+		require.NoError(t, err)
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	require.Equal(t, http.StatusOK, post(`{"text": "Video ready: c_1001"}`))
+	require.Equal(t, http.StatusBadRequest, post(`{"message": "no text"}`))
+	require.Eventually(t, func() bool { return strings.Contains(stdout.String(), "#media-team: Video ready: c_1001\n") },
+		time.Second, 10*time.Millisecond)
+	require.Equal(t, 1, strings.Count(stdout.String(), "#media-team:"))
+}
