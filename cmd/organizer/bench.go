@@ -48,8 +48,8 @@ const benchSecret = "bench-secret"
 
 func benchCommand() *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "bench intake|apply",
-		Short: "Measure the service on this machine: durable intake and apply throughput",
+		Use:   "bench intake|apply|sweep",
+		Short: "Measure the service on this machine: durable intake, apply throughput, a schedule's sweep",
 		Long: `Measure the service on this machine, on loopback, with temporary stores.
 
   bench intake   signed webhooks at full speed against the durable service
@@ -57,9 +57,13 @@ func benchCommand() *cobra.Command {
                  JSON decode, 202, nothing stored), in alternating rounds; the
                  ratio of each round is durable/reference.
   bench apply    events applied per second through the VaultStream simulator
-                 with a latency on every call, and provider calls per action.`,
+                 with a latency on every call, and provider calls per action.
+  bench sweep    a schedule's sweep (the guide's Pattern 2) through the
+                 simulator: the dry-run, the apply, and the original script's
+                 serial loop, side by side; fails unless exactly the stale
+                 items were archived.`,
 	}
-	cmd.AddCommand(benchIntakeCommand(), benchApplyCommand())
+	cmd.AddCommand(benchIntakeCommand(), benchApplyCommand(), benchSweepCommand())
 	return cmd
 }
 
