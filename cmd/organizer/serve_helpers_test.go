@@ -115,10 +115,11 @@ func procEnv(sim *vaultstreamtest.Server) []string {
 	)
 }
 
-// writeRules writes procRules into a new directory and returns it.
-func writeRules(t *testing.T) string {
+// writeRules writes rules (a rule file's YAML) into a new directory and
+// returns it.
+func writeRules(t *testing.T, rules string) string {
 	t.Helper()
-	return filepath.Dir(writeFile(t, t.TempDir(), "rules/media.yaml", procRules))
+	return filepath.Dir(writeFile(t, t.TempDir(), "rules/media.yaml", rules))
 }
 
 // writeConfig writes a config file and returns its path.
@@ -130,7 +131,7 @@ func writeConfig(t *testing.T, yaml string) string {
 // procTest is what every process test starts from: the binary built, a
 // VaultStream simulator answering every call after a latency, and the
 // arguments and environment of `organizer serve` children that decide with
-// procRules and apply through that simulator, sharing one data directory
+// procRules (or the rules given) and apply through that simulator, sharing one data directory
 // (and store). The simulator is closed at cleanup, after the children are
 // killed.
 type procTest struct {
@@ -145,11 +146,18 @@ type procTest struct {
 // every child. It skips the test under -short.
 func newProcTest(t *testing.T, config string, latency time.Duration, store string) *procTest {
 	t.Helper()
+	return newProcTestRules(t, config, procRules, latency, store)
+}
+
+// newProcTestRules is newProcTest with the children serving rules (a rule
+// file's YAML) instead of procRules.
+func newProcTestRules(t *testing.T, config, rules string, latency time.Duration, store string) *procTest {
+	t.Helper()
 	organizerBinary(t)
 	sim := vaultstreamtest.NewServer()
 	t.Cleanup(sim.Close)
 	sim.SetLatency(latency)
-	args := []string{"--config", writeConfig(t, config), "--rules", writeRules(t), "--data", t.TempDir()}
+	args := []string{"--config", writeConfig(t, config), "--rules", writeRules(t, rules), "--data", t.TempDir()}
 	if store != "" {
 		args = append(args, "--store", store)
 	}
@@ -684,7 +692,7 @@ func freshDatabase(t *testing.T, dsn string) string {
 	name := "organizer_test_" + randomSuffix()
 	if _, err := conn.Exec(ctx, "CREATE DATABASE "+name); err != nil {
 		t.Logf("cannot create a database (%v): dropping organizer's and River's tables in %s instead", err, dsn)
-		_, err := conn.Exec(ctx, `DROP TABLE IF EXISTS organizer_events, river_job, river_leader, river_migration,
+		_, err := conn.Exec(ctx, `DROP TABLE IF EXISTS organizer_events, organizer_notifications, organizer_sweeps, river_job, river_leader, river_migration,
 			river_migration_old, river_notification, river_queue, river_client, river_client_queue CASCADE`)
 		require.NoError(t, err)
 		_, err = conn.Exec(ctx, `DROP TYPE IF EXISTS river_job_state CASCADE`)
