@@ -41,7 +41,7 @@ nothing and exits 1. Needs the provider's API settings in the environment
 	as := cmd.Flags().String("as", "", "the event type each item is decided as, with --provider")
 	apply := cmd.Flags().Bool("apply", false, "apply the changes (default: only say what would change)")
 	maxChanges := cmd.Flags().Int("max-changes", 0, "the most items a run may change (default: the schedule's max_changes, else 100)")
-	workers := cmd.Flags().Int("workers", 16, "items applied at once")
+	workers := cmd.Flags().Int("workers", 64, "items applied at once (each waits on the platform for most of its time)")
 	nowFlag := cmd.Flags().String("now", "", "the time the rules see (RFC 3339; default: now)")
 	format := formatFlag(cmd)
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
