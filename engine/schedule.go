@@ -38,6 +38,17 @@ type scheduleParam struct {
 // "schedule." + Name.
 func (s *Schedule) EventType() string { return rules.ScheduleEventPrefix + s.Name }
 
+// nextEvery is the next run of an @every schedule: the next whole multiple
+// of the interval since 1970-01-01 00:00 UTC. robfig/cron counts the
+// interval from whatever time it is given, so every process (every replica
+// of the service, a restart) would have ticks of its own; counted from one
+// origin, they all agree on which ticks there are.
+func (s *Schedule) nextEvery(after time.Time) time.Time {
+	every := s.spec.(cron.ConstantDelaySchedule).Delay
+	ticks := after.UnixNano() / int64(every)
+	return time.Unix(0, (ticks+1)*int64(every)).UTC()
+}
+
 // Next returns the first run strictly after `after`, reckoned on the wall
 // clock of the schedule's time zone (so "0 2 * * *" in Europe/Paris is 02:00
 // Paris time, summer and winter), and returned in UTC. When the clocks go
@@ -46,8 +57,8 @@ func (s *Schedule) EventType() string { return rules.ScheduleEventPrefix + s.Nam
 // runs once.
 func (s *Schedule) Next(after time.Time) time.Time {
 	spec, ok := s.spec.(*cron.SpecSchedule)
-	if !ok { // @every: a fixed interval, whatever the zone
-		return s.spec.Next(after).UTC()
+	if !ok {
+		return s.nextEvery(after)
 	}
 	// robfig/cron steps through instants in the zone, which skips a run in
 	// the spring gap and runs twice in the autumn overlap. Step through

@@ -330,3 +330,17 @@ func TestScheduleNextThroughClockChanges(t *testing.T) {
 		}
 	}
 }
+
+// An @every schedule's runs are whole multiples of the interval since the
+// Unix epoch, so two processes asked at different times agree on them.
+func TestScheduleEveryTicksAgreeAcrossProcesses(t *testing.T) {
+	text := "version: 1\nschedules:\n  - {name: often, cron: \"@every 90m\", provider: vaultstream, source: catalog}\n"
+	l, errs := LoadFiles(map[string][]byte{"s.yaml": []byte(text)}, scheduleOptions...)
+	require.Empty(t, errs)
+	s, _ := l.Ruleset.Schedule("often")
+	a := s.Next(time.Date(2026, 12, 3, 10, 7, 13, 0, time.UTC))
+	b := s.Next(time.Date(2026, 12, 3, 10, 29, 59, 0, time.UTC))
+	require.Equal(t, time.Date(2026, 12, 3, 10, 30, 0, 0, time.UTC), a, "10:30 UTC is a whole number of 90 minutes since 1970")
+	require.Equal(t, a, b, "asked at different times within one interval, the next run is the same")
+	require.Equal(t, a.Add(90*time.Minute), s.Next(a), "the run after a run is one interval later")
+}
