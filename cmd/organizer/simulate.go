@@ -70,15 +70,7 @@ notify actions to post to while trying organizer.`,
 			fmt.Fprintf(cmd.OutOrStdout(), "seeded from %s: %s\n", *seed, summary)
 		}
 		printSimulator(cmd.OutOrStdout(), args[0], "http://"+ln.Addr().String()+base, tokenEnv, apiToken)
-		srv := &http.Server{Handler: handler, ReadHeaderTimeout: 5 * time.Second}
-		go func() {
-			<-cmd.Context().Done()
-			_ = srv.Close()
-		}()
-		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			return failure{err}
-		}
-		return nil
+		return serveUntilDone(cmd, ln, handler)
 	}
 	return cmd
 }
@@ -188,7 +180,12 @@ func serveChat(cmd *cobra.Command, addr string) error {
 		mu.Unlock()
 		_, _ = io.WriteString(w, "ok")
 	})
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	return serveUntilDone(cmd, ln, mux)
+}
+
+// serveUntilDone serves a simulator on ln until the command's context ends.
+func serveUntilDone(cmd *cobra.Command, ln net.Listener, h http.Handler) error {
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
 	go func() {
 		<-cmd.Context().Done()
 		_ = srv.Close()

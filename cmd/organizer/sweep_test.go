@@ -14,19 +14,9 @@ import (
 	"github.com/organizer-dev/organizer/adapters/vaultstream/vaultstreamtest"
 )
 
-const sweepRules = `version: 1
-schedules:
-  - name: stale-content
-    cron: "0 2 * * *"
-    provider: vaultstream
-    source: content-usage
-    params:
-      last_accessed_before: "{{ daysAgo(90) }}"
-rules:
-  - name: archive-stale
-    on: [schedule.stale-content]
-    actions: {folder: Archive, visibility: private}
-  - name: tag-training
+// sweepRules are the guide's Pattern 2 (benchSweepRules), and a rule for
+// uploads that a backfill reaches.
+const sweepRules = benchSweepRules + `  - name: tag-training
     on: [content.uploaded]
     when: title contains "Training"
     actions: {tags: [training]}
