@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"os"
@@ -154,4 +155,35 @@ func (h *harness) folderOf(contentID string) string {
 		}
 	}
 	return ""
+}
+
+// A tick missed while no service ran runs once when one starts: the
+// latest missed one, not every one.
+func TestScheduleMissedTickRunsOnceAtStart(t *testing.T) {
+	h := startHarness(t)
+	h.seedStale()
+	now := time.Now().UTC()
+	every := 20 * time.Second
+	lastRun := now.Add(-3 * every).Truncate(every) // three ticks ago, and none since
+	require.NoError(t, h.svc.store.writes.do(t.Context(), func(ctx context.Context, q querier, _ enqueueFunc) error {
+		_, err := q.exec(ctx, `INSERT INTO organizer_sweeps (run_id, schedule, tick, manual, status, updated_at) VALUES ($1, 'stale-content', $2, 0, 'done', $3)`,
+			tickRunID("stale-content", lastRun), lastRun.UnixMicro(), lastRun.UnixMicro())
+		return err
+	}))
+	h.archiveSchedule("@every 20s", 1000)
+
+	var run map[string]any
+	require.Eventually(t, func() bool {
+		run = h.lastRun("done")
+		return run["run_id"] != tickRunID("stale-content", lastRun)
+	}, 10*time.Second, 20*time.Millisecond, "no run for the missed ticks")
+	missed := time.Now().UTC().Truncate(every)
+	if missed.After(now) { // a tick came while the test ran: the one before it was the missed one
+		missed = missed.Add(-every)
+	}
+	require.Equal(t, tickRunID("stale-content", missed), run["run_id"], "the latest missed tick ran")
+	var runs int64
+	_, err := queryOne(t.Context(), h.svc.backend.reader(), `SELECT COUNT(*) FROM organizer_sweeps WHERE schedule = 'stale-content'`, nil, &runs)
+	require.NoError(t, err)
+	require.EqualValues(t, 2, runs, "the run before the downtime, and one run for the ticks missed")
 }
