@@ -186,22 +186,19 @@ func enrich(ctx context.Context, client adapters.Client, ev *engine.Event) (adap
 	}
 }
 
-// evaluate runs the rules. Small rule sets get the full trace, which says
-// why each rule did or did not match; large ones record the matched and
-// errored rules only, to keep evaluation fast (dry-run shows the rest).
+// evaluate runs the rules and keeps a compact decision: the plan, the
+// names of the rules that matched, and the trace of those that failed.
+// Why each other rule did not match is recomputed on demand (POST
+// /v1/dry-run, organizer dry-run): that full trace was most of each stored
+// decision, which rides in the same commits as the webhooks; and the
+// evaluation runs only the rules the index says can match.
 func (s *Service) evaluate(ctx context.Context, rs *engine.Ruleset, ev engine.Event) engine.Decision {
 	ctx, cancel := context.WithTimeout(ctx, evalTimeout)
 	defer cancel()
-	if rs.Len() > fullTraceRules {
-		return rs.Evaluate(ctx, ev)
-	}
-	return rs.Evaluate(ctx, ev, engine.FullTrace())
+	return rs.Evaluate(ctx, ev)
 }
 
-const (
-	evalTimeout    = 2 * time.Second
-	fullTraceRules = 1000
-)
+const evalTimeout = 2 * time.Second
 
 // merge folds an attempt's results into the event's: an action done in an
 // earlier attempt keeps that result; the others take this attempt's.

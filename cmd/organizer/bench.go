@@ -154,7 +154,29 @@ func benchDurable(ctx context.Context, opts loadgen.Options, store string) (r lo
 		return r, "", err
 	}
 	waiting := st.Events[server.StatusQueued] + st.Events[server.StatusRetrying]
-	return r, fmt.Sprintf("when the load stopped, %d events were waiting for a worker", waiting), nil
+	backlog = fmt.Sprintf("when the load stopped, %d events were waiting for a worker", waiting)
+	if store == "" {
+		stored := 0
+		for _, n := range st.Events {
+			stored += n
+		}
+		if size := dirSize(dir); stored > 0 {
+			backlog += fmt.Sprintf("\n    the store holds %.2f KB per event (its files, queue rows and write-ahead log included)", float64(size)/float64(stored)/1024)
+		}
+	}
+	return r, backlog, nil
+}
+
+// dirSize is the bytes of the files in dir.
+func dirSize(dir string) int64 {
+	entries, _ := os.ReadDir(dir)
+	var n int64
+	for _, e := range entries {
+		if info, err := e.Info(); err == nil && info.Mode().IsRegular() {
+			n += info.Size()
+		}
+	}
+	return n
 }
 
 func benchApplyCommand() *cobra.Command {
