@@ -23,7 +23,9 @@
 // Tests seed the state (AddFilm, AddSeason, AddBundle, ...), read it back for
 // assertions (Bundle, GeoRules, ...), inspect the request log (Requests,
 // Writes, Reset), inject latency and scripted faults (429 with Retry-After,
-// 5xx, hangs, 404), and send correctly signed webhooks (SendWebhook).
+// 5xx, hangs, 404), a fail rate (SetFailRate: 503 at random) and a rate
+// limit (SetRateLimit: 429 with Retry-After), and send correctly signed
+// webhooks (SendWebhook).
 // NewUnstartedServer and Handler serve the simulator on an address of the
 // caller's choosing, for load tools.
 package shift72test

@@ -2,6 +2,8 @@ package shift72test
 
 import (
 	"cmp"
+	"fmt"
+	"math/rand/v2"
 	"net/http"
 	"strconv"
 	"strings"
@@ -63,11 +65,80 @@ func (f Fault) matches(r *http.Request) bool {
 	return (f.Method == "" || strings.EqualFold(f.Method, r.Method)) && strings.HasPrefix(r.URL.Path, f.PathPrefix)
 }
 
-// faults is the latency and the pending faults, in the order injected.
+// faults is the latency, the pending faults, in the order injected, and
+// the faults drawn at random: the fail rate and the rate limit.
 type faults struct {
 	mu      sync.Mutex
 	latency time.Duration
 	pending []*Fault
+
+	failRate float64
+	rand     *rand.Rand // draws which requests fail; nil while failRate is 0
+
+	limit  int       // requests a second; 0 for no limit
+	tokens float64   // the bucket's tokens, at most limit
+	at     time.Time // when tokens was reckoned
+}
+
+// SetFailRate makes a fraction f of the requests from now on, 0 (none, the
+// default) to 1 (all), fail with 503 and the {"error": ...} body, never
+// reaching the state. Each request is drawn independently from src, reads
+// and writes alike, after the pending faults and the rate limit; a nil src
+// is seeded at random. A request failed this way still counts against the
+// rate limit. It returns an error for an f outside 0 to 1.
+func (s *Server) SetFailRate(f float64, src rand.Source) error {
+	if !(f >= 0 && f <= 1) { // NaN too
+		return fmt.Errorf("shift72test: fail rate %v is not within 0 and 1", f)
+	}
+	if src == nil {
+		src = rand.NewPCG(rand.Uint64(), rand.Uint64())
+	}
+	s.faults.mu.Lock()
+	defer s.faults.mu.Unlock()
+	s.faults.failRate, s.faults.rand = f, rand.New(src)
+	if f == 0 {
+		s.faults.rand = nil
+	}
+	return nil
+}
+
+// SetRateLimit lets at most n requests a second through from now on (0, the
+// default, for no limit), whatever their method, path or token: a token
+// bucket of n tokens, full at first and refilled at n a second, so a burst
+// of n passes at once and then one every 1/n s. A request that finds the
+// bucket empty gets 429 Too Many Requests with Retry-After: the whole
+// seconds, rounded up, until the next token; it never reaches the state and
+// takes no token. Pending faults come first. It returns an error for a
+// negative n.
+func (s *Server) SetRateLimit(n int) error {
+	if n < 0 {
+		return fmt.Errorf("shift72test: rate limit %d: want 0 (none) or more requests a second", n)
+	}
+	s.faults.mu.Lock()
+	defer s.faults.mu.Unlock()
+	s.faults.limit, s.faults.tokens, s.faults.at = n, float64(n), time.Now()
+	return nil
+}
+
+// random draws the rate limit and the fail rate for a request. Called with
+// fs.mu held.
+func (fs *faults) random(now time.Time) *Fault {
+	if fs.limit > 0 {
+		rate := float64(fs.limit)
+		fs.tokens = min(rate, fs.tokens+now.Sub(fs.at).Seconds()*rate)
+		fs.at = now
+		if fs.tokens < 1 {
+			wait := time.Duration((1 - fs.tokens) / rate * float64(time.Second))
+			f := RateLimit(max(int((wait+time.Second-1)/time.Second), 1))
+			return &f
+		}
+		fs.tokens--
+	}
+	if fs.failRate > 0 && fs.rand.Float64() < fs.failRate {
+		f := ServerError(http.StatusServiceUnavailable)
+		return &f
+	}
+	return nil
 }
 
 // SetLatency delays every request by d before it is answered (0 for none).
@@ -89,14 +160,18 @@ func (s *Server) InjectFault(f Fault) {
 	s.faults.pending = append(s.faults.pending, &f)
 }
 
-// ClearFaults removes every pending fault and the latency.
+// ClearFaults removes every pending fault, the latency, the fail rate and
+// the rate limit.
 func (s *Server) ClearFaults() {
 	s.faults.mu.Lock()
 	defer s.faults.mu.Unlock()
 	s.faults.pending, s.faults.latency = nil, 0
+	s.faults.failRate, s.faults.rand, s.faults.limit = 0, nil, 0
 }
 
-// take returns the latency and the fault for r, if any, counting it down.
+// take returns the latency and the fault for r, if any, counting it down:
+// the first pending fault that matches r, else the rate limit's or the fail
+// rate's.
 func (fs *faults) take(r *http.Request) (time.Duration, *Fault) {
 	fs.mu.Lock()
 	defer fs.mu.Unlock()
@@ -113,7 +188,7 @@ func (fs *faults) take(r *http.Request) (time.Duration, *Fault) {
 		}
 		return fs.latency, &hit
 	}
-	return fs.latency, nil
+	return fs.latency, fs.random(time.Now())
 }
 
 // injectFaults applies the latency, then the first matching fault.

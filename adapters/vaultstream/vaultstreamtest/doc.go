@@ -10,8 +10,10 @@
 // (Content, Folders, Jobs) and on its request log (Requests, Writes).
 //
 // Faults can be injected while it runs: a latency for every request
-// (SetLatency) and a queue of scripted failures (Fail): 429 with Retry-After,
-// 5xx, 404, or a hang until the client gives up.
+// (SetLatency), a queue of scripted failures (Fail): 429 with Retry-After,
+// 5xx, 404, or a hang until the client gives up; a fraction of requests
+// failing with 503 at random (SetFailRate) and a rate limit answering 429
+// with Retry-After (SetRateLimit).
 //
 // SendWebhook posts a webhook signed as VaultStream signs them.
 package vaultstreamtest

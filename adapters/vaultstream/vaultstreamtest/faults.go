@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net/http"
 	"strconv"
 	"strings"
@@ -80,7 +81,8 @@ func (s *Server) Fail(faults ...Fault) error {
 	return nil
 }
 
-// ClearFaults drops every queued fault. It leaves the latency alone.
+// ClearFaults drops every queued fault. It leaves the latency, the fail
+// rate and the rate limit alone.
 func (s *Server) ClearFaults() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -102,7 +104,79 @@ func (s *Server) SetLatency(d time.Duration) {
 	s.latency = d
 }
 
-// takeFault uses up one time of the first fault that matches a request.
+// randomFaults are the faults not scripted request by request: a fraction
+// of requests failing at random, and a rate limit.
+type randomFaults struct {
+	failRate float64
+	rand     *rand.Rand // draws which requests fail; nil while failRate is 0
+
+	limit  int       // requests a second; 0 for no limit
+	tokens float64   // the bucket's tokens, at most limit
+	at     time.Time // when tokens was reckoned
+}
+
+// SetFailRate makes a fraction f of the requests from now on, 0 (none, the
+// default) to 1 (all), fail with 503 and the unavailable error body,
+// changing nothing. Each request is drawn independently from src, reads and
+// writes alike, after the queued faults and the rate limit; a nil src is
+// seeded at random. A request failed this way still counts against the
+// rate limit. It returns an ErrBadFault for an f outside 0 to 1.
+func (s *Server) SetFailRate(f float64, src rand.Source) error {
+	if !(f >= 0 && f <= 1) { // NaN too
+		return fmt.Errorf("%w: fail rate %v is not within 0 and 1", ErrBadFault, f)
+	}
+	if src == nil {
+		src = rand.NewPCG(rand.Uint64(), rand.Uint64())
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.random.failRate, s.random.rand = f, rand.New(src)
+	if f == 0 {
+		s.random.rand = nil
+	}
+	return nil
+}
+
+// SetRateLimit lets at most n requests a second through from now on (0, the
+// default, for no limit), whatever their method, path or token: a token
+// bucket of n tokens, full at first and refilled at n a second, so a burst
+// of n passes at once and then one every 1/n s. A request that finds the
+// bucket empty gets 429 with the rate_limited error body and Retry-After:
+// the whole seconds, rounded up, until the next token; it changes nothing
+// and takes no token. Queued faults come first. It returns an ErrBadFault
+// for a negative n.
+func (s *Server) SetRateLimit(n int) error {
+	if n < 0 {
+		return fmt.Errorf("%w: rate limit %d: want 0 (none) or more requests a second", ErrBadFault, n)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.random.limit, s.random.tokens, s.random.at = n, float64(n), time.Now()
+	return nil
+}
+
+// take draws the random faults for a request. Called with s.mu held.
+func (rf *randomFaults) take(now time.Time) (Fault, bool) {
+	if rf.limit > 0 {
+		rate := float64(rf.limit)
+		rf.tokens = min(rate, rf.tokens+now.Sub(rf.at).Seconds()*rate)
+		rf.at = now
+		if rf.tokens < 1 {
+			wait := time.Duration((1 - rf.tokens) / rate * float64(time.Second))
+			return Fault{Status: http.StatusTooManyRequests, RetryAfter: max(wait, time.Nanosecond),
+				Message: fmt.Sprintf("rate limit of %d requests a second exceeded", rf.limit)}, true
+		}
+		rf.tokens--
+	}
+	if rf.failRate > 0 && rf.rand.Float64() < rf.failRate {
+		return Fault{Status: http.StatusServiceUnavailable,
+			Message: fmt.Sprintf("injected fault: service unavailable (fail rate %v)", rf.failRate)}, true
+	}
+	return Fault{}, false
+}
+
+// takeFault uses up one time of the first queued fault that matches a
+// request or, when none does, draws the rate limit and the fail rate.
 func (s *Server) takeFault(method, path string) (Fault, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -118,7 +192,7 @@ func (s *Server) takeFault(method, path string) (Fault, bool) {
 		}
 		return q.Fault, true
 	}
-	return Fault{}, false
+	return s.random.take(time.Now())
 }
 
 // serveFault answers with a fault.

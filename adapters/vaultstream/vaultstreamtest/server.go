@@ -51,6 +51,7 @@ type Server struct {
 	log     []*Request
 	faults  []*queuedFault
 	latency time.Duration
+	random  randomFaults // SetFailRate and SetRateLimit
 }
 
 // New returns a simulator that does not listen: serve its Handler on an
@@ -100,8 +101,9 @@ func (s *Server) Close() {
 	})
 }
 
-// serveHTTP logs the request, then applies the latency, the faults, the
-// bearer token and the routes, in that order.
+// serveHTTP logs the request, then applies the latency, the faults (the
+// queued ones, then the rate limit and the fail rate), the bearer token and
+// the routes, in that order.
 func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
 	entry := s.record(r, body)
