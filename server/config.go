@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -67,7 +69,65 @@ type NotifyConfig struct {
 type ProviderConfig struct {
 	APIURL string `yaml:"api_url"`
 	Token  string `yaml:"-"` // ORGANIZER_<PROVIDER>_API_TOKEN
-	Secret string `yaml:"-"` // ORGANIZER_<PROVIDER>_WEBHOOK_SECRET
+	// Secret is ORGANIZER_<PROVIDER>_WEBHOOK_SECRET as set: one secret, or
+	// a comma-separated list while rotating (see Secrets).
+	Secret string `yaml:"-"`
+}
+
+// Secrets are the webhook secrets in Secret: the comma-separated entries,
+// each with the spaces around it removed. A webhook signed with any of them
+// is accepted. Empty when Secret is unset (every webhook is refused); a
+// blank entry is left out here and reported by Validate (CheckSecrets).
+func (p ProviderConfig) Secrets() []string {
+	return SplitSecrets(p.Secret)
+}
+
+// SplitSecrets splits a webhook secret setting into its secrets: the
+// comma-separated entries, trimmed, blank ones left out.
+func SplitSecrets(setting string) []string {
+	var out []string
+	for _, s := range strings.Split(setting, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// secretEnv is the variable that holds a provider's webhook secrets.
+func secretEnv(provider string) string {
+	return "ORGANIZER_" + strings.ToUpper(provider) + "_WEBHOOK_SECRET"
+}
+
+// CheckSecrets reports webhook secret settings that are set but blank:
+// whitespace only, or a list with a blank entry ("a,,b", "a,", " , b").
+// Such a setting is a mistake (a variable filled from a missing one, a
+// stray comma) rather than a wish to refuse the provider's webhooks, which
+// is what leaving the variable unset (or empty) does. Each error names the
+// variable and never quotes the secrets.
+func (c *Config) CheckSecrets() error {
+	var errs []error
+	for _, name := range slices.Sorted(maps.Keys(c.Providers)) {
+		setting := c.Providers[name].Secret
+		if setting == "" {
+			continue
+		}
+		entries := strings.Split(setting, ",")
+		for i, e := range entries {
+			if strings.TrimSpace(e) != "" {
+				continue
+			}
+			if len(entries) == 1 {
+				errs = append(errs, fmt.Errorf("%s is blank (only whitespace): set the webhook secret configured on %s, or unset the variable to refuse its webhooks",
+					secretEnv(name), name))
+			} else {
+				errs = append(errs, fmt.Errorf("%s: entry %d of %d in the comma-separated list is blank: remove the stray comma",
+					secretEnv(name), i+1, len(entries)))
+			}
+			break
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // Defaults returns the settings used when nothing overrides them.
@@ -124,7 +184,7 @@ func (c *Config) LoadEnv(getenv func(string) string, providers ...string) {
 	for _, name := range providers {
 		prefix := "ORGANIZER_" + strings.ToUpper(name) + "_"
 		p := c.Providers[name]
-		p.Secret = getenv(prefix + "WEBHOOK_SECRET")
+		p.Secret = getenv(secretEnv(name))
 		p.Token = getenv(prefix + "API_TOKEN")
 		if url := getenv(prefix + "API_URL"); url != "" {
 			p.APIURL = url
@@ -147,7 +207,7 @@ func (c *Config) Validate() error {
 	}
 	check(c.Rules != "", "no rules: pass --rules PATH (a rule file, or a directory of *.yaml rule files), or set rules: in the config file")
 	check(c.Store != "" || c.Data != "", "data or store must be set")
-	check(c.Store == "" || isPostgresURL(c.Store), "store must be a postgres:// URL (or empty for SQLite in the data directory), not %q", c.Store)
+	check(c.Store == "" || isPostgresURL(c.Store), "store must be a postgres:// URL (or empty for SQLite in the data directory), not %q", RedactURL(c.Store))
 	check(c.BodyLimit > 0, "body_limit must be positive")
 	check(c.Workers > 0, "workers must be positive")
 	check(c.MaxAttempts > 0, "max_attempts must be positive")
@@ -157,7 +217,11 @@ func (c *Config) Validate() error {
 	check(c.RescueAfter.D() > 2*c.JobTimeout.D()+5*time.Second,
 		"rescue_after must be longer than twice job_timeout plus 5s (the longest run of a commit's job), or running work would be rescued")
 	for name, p := range c.Providers {
+		check(p.APIURL == "" || validAPIURL(p.APIURL), "provider %s: the API URL %q is not an http:// or https:// URL", name, RedactURL(p.APIURL))
 		check((p.APIURL == "") == (p.Token == ""), "provider %s: set both its API URL and ORGANIZER_%s_API_TOKEN, or neither (record-only)", name, strings.ToUpper(name))
+	}
+	if err := c.CheckSecrets(); err != nil {
+		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
 }
@@ -179,6 +243,113 @@ func (c *Config) SQLitePath() string { return filepath.Join(c.Data, "organizer.d
 
 func isPostgresURL(s string) bool {
 	return strings.HasPrefix(s, "postgres://") || strings.HasPrefix(s, "postgresql://")
+}
+
+func validAPIURL(s string) bool {
+	u, err := url.Parse(s)
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
+}
+
+// redactedURL replaces a credential in a URL: the password of its
+// userinfo, the value of a query parameter that looks like one.
+const redactedURL = "xxxxx"
+
+// RedactURL returns rawURL fit for a log or an error message: without a
+// password (https://user:xxxxx@host), without a user name that stands alone
+// in an http(s) URL (https://xxxxx@host: such a name is usually a token),
+// and with the value of every query parameter whose name suggests a
+// credential (token, key, secret, password, auth, signature…) replaced by
+// xxxxx. A string that does not parse as a URL is replaced as a whole, as
+// it may still hold one.
+func RedactURL(rawURL string) string {
+	if rawURL == "" {
+		return ""
+	}
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return "[redacted: not a valid URL]"
+	}
+	if u.User != nil {
+		if _, hasPassword := u.User.Password(); hasPassword {
+			u.User = url.UserPassword(u.User.Username(), redactedURL)
+		} else if !isPostgresURL(rawURL) {
+			u.User = url.User(redactedURL)
+		}
+	}
+	if u.RawQuery != "" {
+		q := u.Query()
+		for key := range q {
+			if credentialParam(key) {
+				for i := range q[key] {
+					q[key][i] = redactedURL
+				}
+			}
+		}
+		u.RawQuery = q.Encode()
+	}
+	if u.Fragment != "" {
+		u.Fragment = redactedURL
+	}
+	return u.String()
+}
+
+// credentialParam reports whether a query parameter's name suggests its
+// value is a credential.
+func credentialParam(name string) bool {
+	name = strings.ToLower(name)
+	for _, hint := range []string{"token", "key", "secret", "pass", "pwd", "auth", "sig", "credential", "session"} {
+		if strings.Contains(name, hint) {
+			return true
+		}
+	}
+	return false
+}
+
+// Redact returns s with the credentials in this configuration's URLs (the
+// store's, the providers' API URLs) and its tokens and secrets replaced:
+// for an error that may quote one of them, such as the PostgreSQL driver's.
+func (c *Config) Redact(s string) string {
+	var creds []string
+	addURL := func(raw string) {
+		u, err := url.Parse(raw)
+		if err != nil {
+			if raw != "" {
+				creds = append(creds, raw)
+			}
+			return
+		}
+		if u.User != nil {
+			if p, ok := u.User.Password(); ok {
+				creds = append(creds, p, url.QueryEscape(p), url.PathEscape(p))
+			}
+		}
+		for key, vals := range u.Query() {
+			if credentialParam(key) {
+				for _, v := range vals {
+					creds = append(creds, v, url.QueryEscape(v))
+				}
+			}
+		}
+		if RedactURL(raw) != raw {
+			s = strings.ReplaceAll(s, raw, RedactURL(raw))
+		}
+	}
+	addURL(c.Store)
+	creds = append(creds, c.AdminToken)
+	for _, name := range slices.Sorted(maps.Keys(c.Providers)) {
+		p := c.Providers[name]
+		addURL(p.APIURL)
+		creds = append(creds, p.Token)
+		creds = append(creds, p.Secrets()...)
+	}
+	// Longest first, so that a credential containing another is replaced whole.
+	slices.SortFunc(creds, func(a, b string) int { return len(b) - len(a) })
+	for _, cred := range creds {
+		if len(cred) >= 4 { // too short to hide, and would garble the message
+			s = strings.ReplaceAll(s, cred, redactedURL)
+		}
+	}
+	return s
 }
 
 // Duration is a time.Duration written as "250ms", "30s" or "2m" in YAML.

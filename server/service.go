@@ -196,13 +196,13 @@ func (s *Service) logStartup(addr string) {
 	for _, name := range s.registry.Names() {
 		p := s.cfg.Providers[name]
 		switch {
-		case p.Secret == "":
+		case len(p.Secrets()) == 0:
 			s.log.Warn("no webhook secret: every webhook of this provider is refused", "provider", name,
 				"set", "ORGANIZER_"+strings.ToUpper(name)+"_WEBHOOK_SECRET")
 		case s.clients[name] == nil:
 			s.log.Info("no API settings: decisions are recorded, not applied (record-only)", "provider", name)
 		default:
-			s.log.Info("decisions are applied through the provider's API", "provider", name, "api", p.APIURL)
+			s.log.Info("decisions are applied through the provider's API", "provider", name, "api", RedactURL(p.APIURL))
 		}
 	}
 }

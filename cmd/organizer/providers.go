@@ -28,12 +28,14 @@ func providers() *adapters.Registry {
 	return registry(func(name string) string { return env[name].Secret })
 }
 
-// registry registers the platforms with the webhook secret of each.
+// registry registers the platforms with the webhook secret setting of each:
+// one secret, or a comma-separated list while rotating, any of which may
+// sign a webhook (server.SplitSecrets).
 func registry(secret func(provider string) string) *adapters.Registry {
 	var r adapters.Registry
 	for _, p := range []adapters.Provider{
-		vaultstream.New(secret(vaultstream.Name)),
-		shift72.New(secret(shift72.Name)),
+		vaultstream.New(server.SplitSecrets(secret(vaultstream.Name))...),
+		shift72.New(server.SplitSecrets(secret(shift72.Name))...),
 	} {
 		if err := r.Register(p); err != nil {
 			panic(err) // two built-in providers with one name is a programming error

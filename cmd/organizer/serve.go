@@ -19,9 +19,11 @@ func serveCommand() *cobra.Command {
 
 Settings come from defaults, then the --config YAML file, then the
 environment, then these flags. Secrets come only from the environment:
-ORGANIZER_<PROVIDER>_WEBHOOK_SECRET, ORGANIZER_<PROVIDER>_API_URL and
-_API_TOKEN (unset: record-only), ORGANIZER_ADMIN_TOKEN. Logs are JSON on
-standard error.`,
+ORGANIZER_<PROVIDER>_WEBHOOK_SECRET (a comma-separated list while
+rotating; unset: that provider's webhooks are refused; blank: serve does
+not start), ORGANIZER_<PROVIDER>_API_URL and _API_TOKEN (unset:
+record-only), ORGANIZER_ADMIN_TOKEN. Logs are JSON on standard error; the
+credentials in URLs are logged redacted.`,
 		Args: cobra.NoArgs,
 	}
 	def := server.Defaults()
@@ -38,6 +40,10 @@ standard error.`,
 			}
 		}
 		cfg.LoadEnv(os.Getenv, providerNames...)
+		// A blank secret is a configuration mistake: refuse to start (exit 2).
+		if err := cfg.CheckSecrets(); err != nil {
+			return err
+		}
 		flags := cmd.Flags()
 		if flags.Changed("rules") {
 			cfg.Rules = *rulesPath
@@ -67,12 +73,31 @@ standard error.`,
 		}
 		svc, err := server.New(cmd.Context(), cfg, reg, clients, log)
 		if err != nil {
-			return failure{err}
+			return failure{redacted(cfg, err)}
 		}
 		if err := svc.Run(cmd.Context()); err != nil {
-			return failure{err}
+			return failure{redacted(cfg, err)}
 		}
 		return nil
 	}
 	return cmd
 }
+
+// redacted is err with the credentials of cfg's URLs, tokens and secrets
+// taken out of its message (a driver's error may quote the store's URL).
+// It still unwraps to err.
+func redacted(cfg server.Config, err error) error {
+	msg := cfg.Redact(err.Error())
+	if msg == err.Error() {
+		return err
+	}
+	return redactedError{msg: msg, err: err}
+}
+
+type redactedError struct {
+	msg string
+	err error
+}
+
+func (e redactedError) Error() string { return e.msg }
+func (e redactedError) Unwrap() error { return e.err }
