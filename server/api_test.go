@@ -203,7 +203,7 @@ func TestProbesAndMetrics(t *testing.T) {
 		`organizer_webhooks_total{provider="vaultstream",status="400"} 1`,
 		`organizer_rule_matches_total{rule="training"} 1`,
 		`organizer_queue_depth 0`,
-		`organizer_dead_letters 0`,
+		`organizer_dead_letters_current 0`,
 		`organizer_intake_seconds_count{provider="vaultstream"} 1`,
 	} {
 		require.Contains(t, text, want)

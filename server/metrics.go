@@ -82,7 +82,7 @@ func newMetrics(s *Service) *metrics {
 		m.deadLetters, m.reloads, m.rulesetLoaded,
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "organizer_queue_depth", Help: "Events waiting to be processed (queued or retrying)."},
 			count(StatusQueued, StatusRetrying)),
-		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "organizer_dead_letters", Help: "Events in the dead letters now."}, count(StatusDead)),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "organizer_dead_letters_current", Help: "Events in the dead letters now (organizer_dead_letters_total counts those ever dead-lettered)."}, count(StatusDead)),
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)
 	return m
