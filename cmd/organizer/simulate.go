@@ -5,10 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"os"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -28,6 +30,20 @@ func simulateCommand() *cobra.Command {
 JSON file (VaultStream), or its films and bundles (SHIFT72); docs/providers.md
 describes both formats.
 
+Faults, for seeing how organizer copes with a slow or failing platform
+(the chat simulator takes none):
+  --latency D      every request waits D before it is answered.
+  --fail-rate F    a fraction F (0 to 1) of the requests, reads and writes
+                   alike, chosen at random, fail with 503 and the platform's
+                   error body (VaultStream's "unavailable"), changing nothing.
+  --rate-limit N   at most N requests a second, by a token bucket of N tokens
+                   refilled at N a second: a burst of N passes at once, then
+                   one every 1/N s. Over it, 429 with Retry-After (VaultStream's
+                   "rate_limited"); a refused request changes nothing.
+Every request counts, whatever its path or token; a request the rate limit
+lets through may still fail at the fail rate. The command prints the faults
+it serves.
+
 simulate chat is a Slack-compatible incoming webhook (POST {"text": …} to
 /hooks/NAME) that prints each message it gets: somewhere for the rules'
 notify actions to post to while trying organizer.`,
@@ -36,13 +52,25 @@ notify actions to post to while trying organizer.`,
 	addr := cmd.Flags().String("addr", "127.0.0.1:9090", "address to listen on")
 	token := cmd.Flags().String("token", "", "the API token the simulator accepts (default: the simulator's own)")
 	seed := cmd.Flags().String("seed", "", "a JSON file of content to start with, instead of the demo content")
+	var faults simFaults
+	cmd.Flags().DurationVar(&faults.latency, "latency", 0, "delay every request by D, such as 100ms")
+	cmd.Flags().Float64Var(&faults.failRate, "fail-rate", 0, "the fraction of requests, 0 to 1, that fail with 503 at random")
+	cmd.Flags().IntVar(&faults.rateLimit, "rate-limit", 0, "at most N requests a second (a token bucket); over it, 429 with Retry-After")
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		if args[0] == "chat" {
+			for _, f := range []string{"latency", "fail-rate", "rate-limit", "seed"} {
+				if cmd.Flags().Changed(f) {
+					return fmt.Errorf("simulate chat takes no --%s: it is for the platform simulators (vaultstream, shift72)", f)
+				}
+			}
 			listen := *addr
 			if !cmd.Flags().Changed("addr") {
 				listen = "127.0.0.1:9095"
 			}
 			return serveChat(cmd, listen)
+		}
+		if err := faults.check(); err != nil {
+			return err
 		}
 		var data []byte
 		if *seed != "" {
@@ -54,7 +82,7 @@ notify actions to post to while trying organizer.`,
 				return failure{fmt.Errorf("cannot read the seed: %w", err)}
 			}
 		}
-		handler, base, tokenEnv, apiToken, summary, err := simulator(args[0], *token, data)
+		handler, base, tokenEnv, apiToken, summary, err := simulator(args[0], *token, data, faults)
 		if err != nil {
 			var bad badSeed
 			if errors.As(err, &bad) {
@@ -70,6 +98,7 @@ notify actions to post to while trying organizer.`,
 			fmt.Fprintf(cmd.OutOrStdout(), "seeded from %s: %s\n", *seed, summary)
 		}
 		printSimulator(cmd.OutOrStdout(), args[0], "http://"+ln.Addr().String()+base, tokenEnv, apiToken)
+		faults.print(cmd.OutOrStdout())
 		return serveUntilDone(cmd, ln, handler)
 	}
 	return cmd
@@ -92,6 +121,66 @@ var (
 	demoBundles = []string{"Ready To Publish"}
 )
 
+// simFaults are the faults simulate's flags ask for; the zero value is none.
+type simFaults struct {
+	latency   time.Duration
+	failRate  float64
+	rateLimit int
+}
+
+// failSource is where the fail rate draws from: nil seeds it at random.
+// Tests replace it, to fail the same requests every run.
+var failSource = func() rand.Source { return nil }
+
+// check refuses faults that cannot be served, as a usage error.
+func (f simFaults) check() error {
+	switch {
+	case f.latency < 0:
+		return fmt.Errorf("--latency %v: want 0 or more, such as 100ms", f.latency)
+	case !(f.failRate >= 0 && f.failRate <= 1):
+		return fmt.Errorf("--fail-rate %v: want a fraction from 0 to 1, such as 0.1", f.failRate)
+	case f.rateLimit < 0:
+		return fmt.Errorf("--rate-limit %d: want 0 (none) or more requests a second", f.rateLimit)
+	}
+	return nil
+}
+
+// faultable is what both simulators offer for simulate's faults.
+type faultable interface {
+	SetLatency(time.Duration)
+	SetFailRate(float64, rand.Source) error
+	SetRateLimit(int) error
+}
+
+// apply sets the faults on a simulator; check has passed.
+func (f simFaults) apply(s faultable) error {
+	s.SetLatency(f.latency)
+	if f.failRate > 0 {
+		if err := s.SetFailRate(f.failRate, failSource()); err != nil {
+			return err
+		}
+	}
+	return s.SetRateLimit(f.rateLimit)
+}
+
+// print says which faults the simulator serves, one line each, or nothing
+// when it serves none.
+func (f simFaults) print(w io.Writer) {
+	var lines []string
+	if f.latency > 0 {
+		lines = append(lines, fmt.Sprintf("latency %v: every request waits %v before it is answered", f.latency, f.latency))
+	}
+	if f.failRate > 0 {
+		lines = append(lines, fmt.Sprintf("fail rate %v: about %.4g%% of requests, reads and writes alike, fail at random with 503", f.failRate, f.failRate*100))
+	}
+	if f.rateLimit > 0 {
+		lines = append(lines, fmt.Sprintf("rate limit %d/s: a token bucket of %d, refilled at %d a second; over it, 429 with Retry-After", f.rateLimit, f.rateLimit, f.rateLimit))
+	}
+	if len(lines) > 0 {
+		fmt.Fprintf(w, "faults:\n  %s\n", strings.Join(lines, "\n  "))
+	}
+}
+
 // badSeed is a seed file that cannot be read as its simulator's seed.
 type badSeed struct{ err error }
 
@@ -99,8 +188,9 @@ func (b badSeed) Error() string { return b.err.Error() }
 
 // simulator builds a simulator and says where its API lives. Without seed
 // it holds the demo content; with seed (JSON), that content instead, and
-// summary says how much. A seed that does not parse is a badSeed.
-func simulator(name, token string, seed []byte) (handler http.Handler, base, tokenEnv, apiToken, summary string, err error) {
+// summary says how much. A seed that does not parse is a badSeed. It
+// serves the faults.
+func simulator(name, token string, seed []byte, faults simFaults) (handler http.Handler, base, tokenEnv, apiToken, summary string, err error) {
 	switch name {
 	case "vaultstream":
 		var opts []vaultstreamtest.Option
@@ -123,6 +213,9 @@ func simulator(name, token string, seed []byte) (handler http.Handler, base, tok
 				s.AddContent(c)
 			}
 		}
+		if err := faults.apply(s); err != nil {
+			return nil, "", "", "", "", err
+		}
 		return s.Handler(), "/v1", "ORGANIZER_VAULTSTREAM", s.Token(), summary, nil
 	case "shift72":
 		if token == "" {
@@ -143,6 +236,9 @@ func simulator(name, token string, seed []byte) (handler http.Handler, base, tok
 			for _, b := range demoBundles {
 				s.AddBundle(b, shift72test.StatusDraft)
 			}
+		}
+		if err := faults.apply(s); err != nil {
+			return nil, "", "", "", "", err
 		}
 		return s.Handler(), "", "ORGANIZER_SHIFT72", token, summary, nil
 	}

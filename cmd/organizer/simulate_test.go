@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"os"
@@ -401,4 +403,129 @@ func TestSimulateChat(t *testing.T) {
 	require.Eventually(t, func() bool { return strings.Contains(stdout.String(), "#media-team: Video ready: c_1001\n") },
 		time.Second, 10*time.Millisecond)
 	require.Equal(t, 1, strings.Count(stdout.String(), "#media-team:"))
+}
+
+// simCall makes one authorized read of a simulator started by
+// startSimulate, and returns its status, Retry-After and body.
+func simCall(t *testing.T, name, base string) (status int, retryAfter, body string) {
+	t.Helper()
+	path, header, value := "/content/c_1001", "Authorization", "Bearer "+vaultstreamtest.DefaultToken
+	if name == "shift72" {
+		path, header, value = "/services/users/auth/bouncer", "X-Auth-Token", shift72test.AdminToken
+	}
+	req, err := http.NewRequest(http.MethodGet, base+path, nil)
+	require.NoError(t, err)
+	req.Header.Set(header, value)
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	var b strings.Builder
+	_, err = io.Copy(&b, resp.Body)
+	require.NoError(t, err)
+	return resp.StatusCode, resp.Header.Get("Retry-After"), b.String()
+}
+
+// TestSimulateFailRate: --fail-rate 0.5 fails about half of 400 reads with
+// 503 and the platform's error body, and says so at start.
+func TestSimulateFailRate(t *testing.T) {
+	defer func(old func() rand.Source) { failSource = old }(failSource)
+	failSource = func() rand.Source { return rand.NewPCG(7, 7) } // the same requests fail every run
+	for _, name := range []string{"vaultstream", "shift72"} {
+		t.Run(name, func(t *testing.T) {
+			base, printed := startSimulate(t, name, "--fail-rate", "0.5")
+			require.Contains(t, printed, "faults:\n  fail rate 0.5: about 50% of requests, reads and writes alike, fail at random with 503\n")
+			failed := 0
+			for range 400 {
+				status, _, body := simCall(t, name, base)
+				if status == http.StatusServiceUnavailable {
+					failed++
+					if name == "vaultstream" {
+						require.Contains(t, body, `"code":"unavailable"`)
+					} else {
+						require.Contains(t, body, `"error":`)
+					}
+					continue
+				}
+				require.Equal(t, http.StatusOK, status, body)
+			}
+			require.GreaterOrEqual(t, failed, 140, "35%% of 400 at least; %d failed", failed)
+			require.LessOrEqual(t, failed, 260, "65%% of 400 at most; %d failed", failed)
+		})
+	}
+}
+
+// TestSimulateRateLimit: --rate-limit 5 answers most of a burst of 20
+// requests 429 with Retry-After, and lets requests through again a second
+// later.
+func TestSimulateRateLimit(t *testing.T) {
+	for _, name := range []string{"vaultstream", "shift72"} {
+		t.Run(name, func(t *testing.T) {
+			base, printed := startSimulate(t, name, "--rate-limit", "5")
+			require.Contains(t, printed, "faults:\n  rate limit 5/s: a token bucket of 5")
+			limited, passed := 0, 0
+			start := time.Now()
+			for range 20 {
+				status, retryAfter, body := simCall(t, name, base)
+				switch status {
+				case http.StatusTooManyRequests:
+					limited++
+					require.Equal(t, "1", retryAfter)
+					if name == "vaultstream" {
+						require.Contains(t, body, `"code":"rate_limited"`)
+					}
+				case http.StatusOK:
+					passed++
+				default:
+					t.Fatalf("status %d: %s", status, body)
+				}
+			}
+			require.Less(t, time.Since(start), time.Second, "a burst, within a second")
+			require.GreaterOrEqual(t, limited, 13, "most of the burst is refused; %d passed", passed)
+			require.GreaterOrEqual(t, passed, 5, "the bucket's 5 pass")
+
+			time.Sleep(1100 * time.Millisecond)
+			for i := range 5 {
+				status, _, body := simCall(t, name, base)
+				require.Equal(t, http.StatusOK, status, "a second later, request %d passes: %s", i, body)
+			}
+		})
+	}
+}
+
+// TestSimulateLatency: --latency 100ms makes a request take at least 100 ms.
+func TestSimulateLatency(t *testing.T) {
+	for _, name := range []string{"vaultstream", "shift72"} {
+		t.Run(name, func(t *testing.T) {
+			base, printed := startSimulate(t, name, "--latency", "100ms")
+			require.Contains(t, printed, "faults:\n  latency 100ms: every request waits 100ms before it is answered\n")
+			start := time.Now()
+			status, _, body := simCall(t, name, base)
+			require.Equal(t, http.StatusOK, status, body)
+			require.GreaterOrEqual(t, time.Since(start), 100*time.Millisecond)
+		})
+	}
+}
+
+// TestSimulateFaultsRefused: the chat simulator takes no faults, and faults
+// out of range are usage errors; a simulator without faults prints none.
+func TestSimulateFaultsRefused(t *testing.T) {
+	for _, args := range [][]string{
+		{"chat", "--latency", "1s"},
+		{"chat", "--fail-rate", "0.1"},
+		{"chat", "--rate-limit", "5"},
+		{"vaultstream", "--fail-rate", "1.5"},
+		{"shift72", "--fail-rate", "-0.1"},
+		{"vaultstream", "--rate-limit", "-1"},
+		{"shift72", "--latency", "-1s"},
+		{"vaultstream", "--latency", "soon"},
+	} {
+		r := organizer(t, append([]string{"simulate"}, append(args, "--addr", "127.0.0.1:0")...)...)
+		require.Equal(t, exitUsage, r.code, "%v: %s", args, r.String())
+		require.NotContains(t, r.stdout, "listening", "nothing is served")
+	}
+	r := organizer(t, "simulate", "chat", "--rate-limit", "5", "--addr", "127.0.0.1:0")
+	require.Contains(t, r.stderr, "simulate chat takes no --rate-limit")
+
+	_, printed := startSimulate(t, "vaultstream")
+	require.NotContains(t, printed, "faults")
 }

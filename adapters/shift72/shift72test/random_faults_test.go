@@ -14,10 +14,11 @@ import (
 
 const bouncer = "/services/users/auth/bouncer"
 
-// TestFailRate: a fail rate of 0.5 fails about half of the requests, reads
-// and writes alike, with 503 and the {"error": ...} body, and a failed
-// write does not reach the state; the same source fails the same requests.
-func TestFailRate(t *testing.T) {
+// TestSimulatorFailRate: a fail rate of 0.5 fails about half of the
+// requests, reads and writes alike, with 503 and the {"error": ...} body,
+// and a failed write does not reach the state; the same source fails the
+// same requests.
+func TestSimulatorFailRate(t *testing.T) {
 	failed := func(seed uint64) []int {
 		s := newServer(t)
 		require.NoError(t, s.SetFailRate(0.5, rand.NewPCG(seed, seed)))
@@ -58,10 +59,10 @@ func TestFailRate(t *testing.T) {
 	require.Equal(t, http.StatusOK, call(t, s, "GET", bouncer, admin, "").status, "ClearFaults clears the fail rate")
 }
 
-// TestRateLimit: a rate limit of 5 lets a burst's first 5 requests through
-// and answers the rest 429 with Retry-After, until the bucket refills;
-// injected faults come first.
-func TestRateLimit(t *testing.T) {
+// TestSimulatorRateLimit: a rate limit of 5 lets a burst's first 5 requests
+// through and answers the rest 429 with Retry-After, until the bucket
+// refills; injected faults come first.
+func TestSimulatorRateLimit(t *testing.T) {
 	s := newServer(t)
 	require.NoError(t, s.SetRateLimit(5))
 	limited := 0

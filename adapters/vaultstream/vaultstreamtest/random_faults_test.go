@@ -12,10 +12,10 @@ import (
 	"github.com/organizer-dev/organizer/adapters/vaultstream/vaultstreamtest"
 )
 
-// TestFailRate: a fail rate of 0.5 fails about half of the requests, reads
-// and writes alike, with 503 unavailable, and a failed write changes
-// nothing; the same source fails the same requests.
-func TestFailRate(t *testing.T) {
+// TestSimulatorFailRate: a fail rate of 0.5 fails about half of the
+// requests, reads and writes alike, with 503 unavailable, and a failed write
+// changes nothing; the same source fails the same requests.
+func TestSimulatorFailRate(t *testing.T) {
 	failed := func(seed uint64) []int {
 		s, _ := newServer(t)
 		require.NoError(t, s.SetFailRate(0.5, rand.NewPCG(seed, seed)))
@@ -51,10 +51,10 @@ func TestFailRate(t *testing.T) {
 	}
 }
 
-// TestRateLimit: a rate limit of 5 lets a burst's first 5 requests through
-// and answers the rest 429 rate_limited with Retry-After, until the bucket
-// refills; queued faults come first.
-func TestRateLimit(t *testing.T) {
+// TestSimulatorRateLimit: a rate limit of 5 lets a burst's first 5 requests
+// through and answers the rest 429 rate_limited with Retry-After, until the
+// bucket refills; queued faults come first.
+func TestSimulatorRateLimit(t *testing.T) {
 	s, _ := newServer(t)
 	require.NoError(t, s.SetRateLimit(5))
 	limited := 0
