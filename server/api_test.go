@@ -152,6 +152,7 @@ func TestAdminAuth(t *testing.T) {
 		{"10.1.2.3:5555", "127.0.0.1", http.StatusForbidden}, // a forwarded header is not believed
 	} {
 		req := httptest.NewRequest(http.MethodGet, "/v1/events", nil)
+		req.Host = "localhost" // httptest's example.com is refused without a token (DNS rebinding)
 		req.RemoteAddr = c.peer
 		if c.forwarded != "" {
 			req.Header.Set("X-Forwarded-For", c.forwarded)

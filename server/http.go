@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -45,13 +46,27 @@ func (s *Service) routes() http.Handler {
 	return r
 }
 
-// admin guards /v1: with ORGANIZER_ADMIN_TOKEN set, a request needs it as
-// a bearer token; without one, only loopback peers are served.
+// admin guards /v1. A browser must not be made to act on it: a cross-site
+// request with an unsafe method is refused (Sec-Fetch-Site, or an Origin
+// whose host is not the Host), token or not. With ORGANIZER_ADMIN_TOKEN set,
+// a request needs it as a bearer token; without one, only loopback peers
+// that name a loopback Host are served, so a page whose name was rebound to
+// 127.0.0.1 (DNS rebinding) cannot read or change anything.
 func (s *Service) admin(c *gin.Context) {
+	if err := crossOrigin.Check(c.Request); err != nil {
+		apiError(c, codeForbidden,
+			"the admin API refuses cross-origin requests from browsers ("+c.Request.Method+" from another site)")
+		return
+	}
 	if s.cfg.AdminToken == "" {
-		if !isLoopback(c.Request.RemoteAddr) {
+		switch {
+		case !isLoopback(c.Request.RemoteAddr):
 			apiError(c, codeForbidden,
 				"the admin API is served only on loopback while ORGANIZER_ADMIN_TOKEN is not set")
+		case !isLoopbackHost(c.Request.Host):
+			apiError(c, codeForbidden,
+				"the admin API without ORGANIZER_ADMIN_TOKEN answers only requests addressed to localhost, "+
+					"127.0.0.1 or [::1], not to "+strconv.Quote(c.Request.Host))
 		}
 		return
 	}
@@ -62,10 +77,30 @@ func (s *Service) admin(c *gin.Context) {
 	}
 }
 
+// crossOrigin is the standard library's CSRF check: GET, HEAD and OPTIONS
+// pass; other methods pass when Sec-Fetch-Site is same-origin or none, or,
+// without it, when Origin is absent (not a browser) or names the Host.
+var crossOrigin = http.NewCrossOriginProtection()
+
 func isLoopback(remoteAddr string) bool {
 	host, _, err := net.SplitHostPort(remoteAddr)
 	if err != nil {
 		host = remoteAddr
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// isLoopbackHost reports whether a Host header names this machine:
+// localhost, 127.0.0.0/8 or [::1], with or without a port.
+func isLoopbackHost(host string) bool {
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	} else if strings.HasPrefix(host, "[") && strings.HasSuffix(host, "]") {
+		host = host[1 : len(host)-1]
+	}
+	if strings.EqualFold(strings.TrimSuffix(host, "."), "localhost") {
+		return true
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
