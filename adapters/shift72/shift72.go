@@ -6,6 +6,8 @@ package shift72
 import (
 	"fmt"
 	"net/http"
+	"slices"
+	"strings"
 
 	"github.com/organizer-dev/organizer/adapters"
 	"github.com/organizer-dev/organizer/engine"
@@ -55,7 +57,10 @@ func (p *Provider) Decode(header http.Header, body []byte) (engine.Event, error)
 }
 
 // DecodePayload implements adapters.Provider. The whole body is the event's
-// data; the content is the slug, or the item of a shopping order.
+// data; the content is the slug, or the item of a shopping order. Every
+// documented event type is about one content item, so it must name it with
+// a non-blank string; an unknown type's slug (or item) is taken when it is
+// a string.
 func (p *Provider) DecodePayload(body []byte) (engine.Event, error) {
 	obj, err := adapters.DecodeObject(body)
 	if err != nil {
@@ -65,8 +70,12 @@ func (p *Provider) DecodePayload(body []byte) (engine.Event, error) {
 	if typ == "" {
 		return engine.Event{}, fmt.Errorf("%w: no \"eventType\"", adapters.ErrMalformed)
 	}
-	id := adapters.String(obj, "slug")
-	if id == "" {
+	var id string
+	if field := ContentField(typ); field != "" {
+		if id, err = contentID(obj, field, typ); err != nil {
+			return engine.Event{}, err
+		}
+	} else if id = adapters.String(obj, "slug"); id == "" {
 		id = adapters.String(obj, "item")
 	}
 	return engine.Event{
@@ -76,4 +85,46 @@ func (p *Provider) DecodePayload(body []byte) (engine.Event, error) {
 		Content:  engine.Content{ID: id, Title: adapters.String(obj, "title"), Metadata: map[string]any{}},
 		Data:     obj,
 	}, nil
+}
+
+// ContentField is the field that names the content of a documented event
+// type: item for a shopping order, slug for the others; "" for a type
+// SHIFT72 does not document.
+func ContentField(typ string) string {
+	switch {
+	case typ == "shopping_order_success":
+		return "item"
+	case slices.Contains(EventTypes, typ):
+		return "slug"
+	}
+	return ""
+}
+
+// contentID returns obj[field], which must be a string with more than blanks.
+func contentID(obj map[string]any, field, typ string) (string, error) {
+	v, present := obj[field]
+	s, isString := v.(string)
+	switch {
+	case !present || v == nil:
+		return "", fmt.Errorf("%w: a %s event needs %q, the content's slug", adapters.ErrMalformed, typ, field)
+	case !isString:
+		return "", fmt.Errorf("%w: %q of a %s event must be a string, not %s", adapters.ErrMalformed, field, typ, jsonKind(v))
+	case strings.TrimSpace(s) == "":
+		return "", fmt.Errorf("%w: %q of a %s event is empty", adapters.ErrMalformed, field, typ)
+	}
+	return s, nil
+}
+
+func jsonKind(v any) string {
+	switch v.(type) {
+	case float64:
+		return "a number"
+	case bool:
+		return "true or false"
+	case []any:
+		return "a list"
+	case map[string]any:
+		return "an object"
+	}
+	return "another JSON value"
 }

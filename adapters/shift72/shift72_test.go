@@ -93,3 +93,43 @@ func mustRead(t *testing.T, name string) []byte {
 	require.NoError(t, err)
 	return b
 }
+
+// Every documented event is about one item, named by its slug (an order's
+// by item): a missing, empty or non-string one is refused, naming the field.
+func TestDecodeRequiresContentSlug(t *testing.T) {
+	p := shift72.New("hook_secret")
+	for _, typ := range shift72.EventTypes {
+		field := shift72.ContentField(typ)
+		require.NotEmpty(t, field, typ)
+		for name, c := range map[string]struct{ value, msg string }{
+			"missing":   {"", `needs "` + field + `"`},
+			"null":      {`null`, `needs "` + field + `"`},
+			"empty":     {`""`, `"` + field + `" of a ` + typ + ` event is empty`},
+			"blank":     {`" "`, `is empty`},
+			"a number":  {`176`, `"` + field + `" of a ` + typ + ` event must be a string, not a number`},
+			"a boolean": {`false`, `must be a string, not true or false`},
+			"an object": {`{"slug": "/film/1"}`, `must be a string, not an object`},
+		} {
+			body := `{"eventType": "` + typ + `"`
+			if c.value != "" {
+				body += `, "` + field + `": ` + c.value
+			}
+			body += `}`
+			_, err := p.DecodePayload([]byte(body))
+			require.ErrorIs(t, err, adapters.ErrMalformed, "%s %s", typ, name)
+			require.ErrorContains(t, err, c.msg, "%s %s", typ, name)
+		}
+	}
+	require.Equal(t, "item", shift72.ContentField("shopping_order_success"))
+	_, err := p.DecodePayload([]byte(`{"eventType": "shopping_order_success", "slug": "/film/1"}`))
+	require.ErrorContains(t, err, `needs "item"`, "an order is named by its item")
+	_, err = p.DecodePayload([]byte(`{"eventType": "upload_started", "item": "/film/1"}`))
+	require.ErrorContains(t, err, `needs "slug"`)
+
+	ev, err := p.DecodePayload([]byte(`{"eventType": "catalog_changed", "slug": 5}`))
+	require.NoError(t, err, "an undocumented type is kept (as ignored) whatever it carries")
+	require.Empty(t, ev.Content.ID)
+	ev, err = p.DecodePayload([]byte(`{"eventType": "catalog_changed", "item": "/film/2"}`))
+	require.NoError(t, err)
+	require.Equal(t, "/film/2", ev.Content.ID)
+}

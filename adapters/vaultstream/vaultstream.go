@@ -7,6 +7,8 @@ package vaultstream
 import (
 	"fmt"
 	"net/http"
+	"slices"
+	"strings"
 
 	"github.com/organizer-dev/organizer/adapters"
 	"github.com/organizer-dev/organizer/engine"
@@ -55,8 +57,10 @@ func (p *Provider) Decode(header http.Header, body []byte) (engine.Event, error)
 	return p.DecodePayload(body)
 }
 
-// DecodePayload implements adapters.Provider. The content is data.content_id
-// (none for user.* events), with data.title when the event carries one.
+// DecodePayload implements adapters.Provider. The content is data.content_id,
+// with data.title when the event carries one. A content event (every type of
+// the guide but user.*) must name its content with a non-blank string; a
+// user.* event has none, and an unknown type's is taken when it is a string.
 func (p *Provider) DecodePayload(body []byte) (engine.Event, error) {
 	obj, err := adapters.DecodeObject(body)
 	if err != nil {
@@ -70,12 +74,54 @@ func (p *Provider) DecodePayload(body []byte) (engine.Event, error) {
 	if !ok {
 		return engine.Event{}, fmt.Errorf("%w: \"data\" must be an object", adapters.ErrMalformed)
 	}
+	id := adapters.String(data, "content_id")
+	if IsContentEvent(typ) {
+		if id, err = contentID(data, "content_id", "data.content_id", typ); err != nil {
+			return engine.Event{}, err
+		}
+	}
 	return engine.Event{
 		ID:       adapters.EventID(Name, body),
 		Provider: Name,
 		Type:     typ,
-		Content: engine.Content{ID: adapters.String(data, "content_id"), Title: adapters.String(data, "title"),
+		Content: engine.Content{ID: id, Title: adapters.String(data, "title"),
 			Metadata: map[string]any{}},
 		Data: data,
 	}, nil
+}
+
+// IsContentEvent reports whether an event type of the guide is about one
+// content item: content.* and playback.*, not user.*.
+func IsContentEvent(typ string) bool {
+	return slices.Contains(EventTypes, typ) && !strings.HasPrefix(typ, "user.")
+}
+
+// contentID returns obj[key], which must be a string with more than blanks;
+// field is its name in the body, for the error.
+func contentID(obj map[string]any, key, field, typ string) (string, error) {
+	v, present := obj[key]
+	s, isString := v.(string)
+	switch {
+	case !present || v == nil:
+		return "", fmt.Errorf("%w: a %s event needs %q, the content's id", adapters.ErrMalformed, typ, field)
+	case !isString:
+		return "", fmt.Errorf("%w: %q of a %s event must be a string, not %s", adapters.ErrMalformed, field, typ, jsonKind(v))
+	case strings.TrimSpace(s) == "":
+		return "", fmt.Errorf("%w: %q of a %s event is empty", adapters.ErrMalformed, field, typ)
+	}
+	return s, nil
+}
+
+func jsonKind(v any) string {
+	switch v.(type) {
+	case float64:
+		return "a number"
+	case bool:
+		return "true or false"
+	case []any:
+		return "a list"
+	case map[string]any:
+		return "an object"
+	}
+	return "another JSON value"
 }

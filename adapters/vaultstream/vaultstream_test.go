@@ -82,3 +82,40 @@ func keys[M ~map[string]V, V any](m M) []string {
 	}
 	return out
 }
+
+// A content event (content.*, playback.*) must name its content with a
+// string: without one nothing could be organized, and a number is refused
+// rather than guessed at. A user.* event has no content.
+func TestDecodeRequiresContentID(t *testing.T) {
+	p := vaultstream.New("whsec_test")
+	for _, typ := range vaultstream.EventTypes {
+		if !vaultstream.IsContentEvent(typ) {
+			continue
+		}
+		for name, c := range map[string]struct{ data, msg string }{
+			"missing":   {`{"title": "x"}`, `needs "data.content_id"`},
+			"null":      {`{"content_id": null}`, `needs "data.content_id"`},
+			"empty":     {`{"content_id": ""}`, `"data.content_id" of a ` + typ + ` event is empty`},
+			"blank":     {`{"content_id": "  "}`, `is empty`},
+			"a number":  {`{"content_id": 1001}`, `"data.content_id" of a ` + typ + ` event must be a string, not a number`},
+			"a boolean": {`{"content_id": true}`, `must be a string`},
+			"an object": {`{"content_id": {"id": "c_1"}}`, `must be a string, not an object`},
+			"a list":    {`{"content_id": ["c_1"]}`, `must be a string, not a list`},
+		} {
+			body := []byte(`{"type": "` + typ + `", "data": ` + c.data + `}`)
+			_, err := p.DecodePayload(body)
+			require.ErrorIs(t, err, adapters.ErrMalformed, "%s %s", typ, name)
+			require.ErrorContains(t, err, c.msg, "%s %s", typ, name)
+			h := http.Header{"Vaultstream-Signature": {vaultstream.Verifier().SignatureHeader("whsec_test", body)}}
+			_, err = p.Decode(h, body)
+			require.ErrorIs(t, err, adapters.ErrMalformed, "%s %s", typ, name)
+		}
+	}
+	for _, typ := range []string{"user.provisioned", "user.deactivated", "billing.renewed"} {
+		ev, err := p.DecodePayload([]byte(`{"type": "` + typ + `", "data": {"content_id": 7}}`))
+		require.NoError(t, err, "%s is not a content event", typ)
+		require.Empty(t, ev.Content.ID, typ)
+	}
+	require.False(t, vaultstream.IsContentEvent("user.provisioned"))
+	require.True(t, vaultstream.IsContentEvent("playback.started"))
+}
