@@ -228,7 +228,16 @@ func (s *Service) readRulesText(c *gin.Context) (rulesText, bool) {
 
 // readBody reads the request's body within the body limit, or answers 413
 // (over the limit) or 400 (unreadable) itself.
+//
+// A declared length over the limit is refused before the first read: the
+// server sends "100 Continue" only then, so a client that waits for it
+// (Expect: 100-continue) gets the 413 instead of a broken pipe. A chunked
+// body is cut at the limit as it is read.
 func (s *Service) readBody(c *gin.Context) ([]byte, bool) {
+	if c.Request.ContentLength > s.cfg.BodyLimit {
+		apiError(c, codeBodyTooLarge, fmt.Sprintf("the body is over the limit of %d bytes", s.cfg.BodyLimit))
+		return nil, false
+	}
 	body, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, s.cfg.BodyLimit))
 	switch {
 	case errors.As(err, new(*http.MaxBytesError)):
