@@ -85,15 +85,16 @@ func (b *riverBackend[TTx]) committers() int                 { return b.parallel
 
 // queueSettings are the River settings the service derives from its config.
 type queueSettings struct {
-	workers     int
-	maxAttempts int
-	jobTimeout  time.Duration
-	rescueAfter time.Duration
-	logger      *slog.Logger
+	workers        int
+	maxAttempts    int
+	jobTimeout     time.Duration
+	rescueAfter    time.Duration
+	queueRetention time.Duration
+	logger         *slog.Logger
 }
 
 func (s queueSettings) riverConfig(workers *river.Workers) *river.Config {
-	keep := 7 * 24 * time.Hour // the service's own table is the record; River's rows are working state
+	keep := s.queueRetention // the service's own table is the record; River's rows are working state
 	return &river.Config{
 		Queues:                      map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: s.workers}},
 		Workers:                     workers,

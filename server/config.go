@@ -34,16 +34,18 @@ type Config struct {
 	WriteTimeout      Duration `yaml:"write_timeout"`
 	ShutdownTimeout   Duration `yaml:"shutdown_timeout"` // how long SIGTERM waits for in-flight work
 
-	Workers      int      `yaml:"workers"`       // events processed at once
-	MaxAttempts  int      `yaml:"max_attempts"`  // tries before an event is dead-lettered
-	RetryBase    Duration `yaml:"retry_base"`    // first retry delay; doubles, with jitter
-	RetryMax     Duration `yaml:"retry_max"`     // longest retry delay
-	SnoozeMax    Duration `yaml:"snooze_max"`    // cap on a provider's Retry-After
-	JobTimeout   Duration `yaml:"job_timeout"`   // one attempt at one event
-	RescueAfter  Duration `yaml:"rescue_after"`  // a crashed attempt is retried after this
-	OrderWait    Duration `yaml:"order_wait"`    // recheck delay while an earlier event of the item is pending
-	CommitWindow Duration `yaml:"commit_window"` // the writer waits this long to commit writes together
-	MaxBatch     int      `yaml:"max_batch"`     // most writes (webhooks and pipeline writes) in one transaction
+	Workers        int      `yaml:"workers"`         // events processed at once
+	MaxAttempts    int      `yaml:"max_attempts"`    // tries before an event is dead-lettered
+	RetryBase      Duration `yaml:"retry_base"`      // first retry delay; doubles, with jitter
+	RetryMax       Duration `yaml:"retry_max"`       // longest retry delay
+	SnoozeMax      Duration `yaml:"snooze_max"`      // cap on a provider's Retry-After
+	JobTimeout     Duration `yaml:"job_timeout"`     // one attempt at one event
+	RescueAfter    Duration `yaml:"rescue_after"`    // a crashed attempt is retried after this
+	OrderWait      Duration `yaml:"order_wait"`      // recheck delay while an earlier event of the item is pending
+	Retention      Duration `yaml:"retention"`       // decided events are deleted this long after their last update
+	QueueRetention Duration `yaml:"queue_retention"` // River keeps finished jobs this long
+	CommitWindow   Duration `yaml:"commit_window"`   // the writer waits this long to commit writes together
+	MaxBatch       int      `yaml:"max_batch"`       // most writes (webhooks and pipeline writes) in one transaction
 
 	// Providers' API base URLs; the tokens come from the environment.
 	// A provider with no URL and token runs record-only.
@@ -149,6 +151,8 @@ func Defaults() Config {
 		JobTimeout:        Duration(time.Minute),
 		RescueAfter:       Duration(3 * time.Minute),
 		OrderWait:         Duration(100 * time.Millisecond),
+		Retention:         Duration(30 * 24 * time.Hour),
+		QueueRetention:    Duration(7 * 24 * time.Hour),
 		CommitWindow:      Duration(time.Millisecond),
 		MaxBatch:          1000,
 		Providers:         map[string]ProviderConfig{},
@@ -214,6 +218,8 @@ func (c *Config) Validate() error {
 	check(c.MaxBatch > 0, "max_batch must be positive")
 	check(c.RetryBase > 0 && c.RetryMax >= c.RetryBase, "retry_base must be positive and at most retry_max")
 	check(c.JobTimeout > 0, "job_timeout must be positive")
+	check(c.Retention.D() >= time.Second, "retention must be at least 1s")
+	check(c.QueueRetention.D() >= time.Second, "queue_retention must be at least 1s")
 	check(c.RescueAfter.D() > 2*c.JobTimeout.D()+5*time.Second,
 		"rescue_after must be longer than twice job_timeout plus 5s (the longest run of a commit's job), or running work would be rescued")
 	for name, p := range c.Providers {

@@ -69,7 +69,7 @@ func New(ctx context.Context, cfg Config, registry *adapters.Registry, clients m
 	}
 	s.notifier = notify.NewSender(notify.Policy{AllowHosts: hosts})
 	qs := queueSettings{workers: cfg.Workers, maxAttempts: cfg.MaxAttempts, jobTimeout: cfg.JobTimeout.D(),
-		rescueAfter: cfg.RescueAfter.D(), logger: log.With("component", "river")}
+		rescueAfter: cfg.RescueAfter.D(), queueRetention: cfg.QueueRetention.D(), logger: log.With("component", "river")}
 	if cfg.Store != "" {
 		s.backend, err = openPostgres(ctx, cfg.Store, qs, workers)
 	} else {
@@ -153,6 +153,7 @@ func (s *Service) Start(ctx context.Context) error {
 	watchCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	s.stopWatch = cancel
 	go s.runScheduler(watchCtx)
+	go s.runRetention(watchCtx, min(time.Minute, max(time.Second, s.cfg.Retention.D()/4)))
 	go func() {
 		if err := s.rules.Watch(watchCtx); err != nil {
 			s.log.Error("cannot watch the rules; use POST /v1/rules/reload after an edit", "rules", s.cfg.Rules, "error", err)
