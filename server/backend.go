@@ -144,6 +144,19 @@ func openSQLite(ctx context.Context, path string, s queueSettings, workers *rive
 		closeAll()
 		return nil, fmt.Errorf("preparing %s: %w", path, err)
 	}
+	// The lock is ours: jobs left running and a leader still recorded are
+	// a crashed process's (recovery.go).
+	n, err := recoverInterrupted(ctx, driver.GetExecutor())
+	if err == nil {
+		_, err = releaseDeadLeader(ctx, driver.GetExecutor())
+	}
+	if err != nil {
+		closeAll()
+		return nil, fmt.Errorf("preparing %s: %w", path, err)
+	}
+	if n > 0 && s.logger != nil {
+		s.logger.Info("attempts interrupted by a stop are taken up again", "jobs", n)
+	}
 	client, err := river.NewClient(driver, s.riverConfig(workers))
 	if err != nil {
 		closeAll()
