@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/organizer-dev/organizer/engine/internal/fastpath"
@@ -24,31 +25,54 @@ type templatePart struct {
 
 // value renders the template. A template that is exactly one {{ expr }}
 // keeps the expression's type (for metadata); otherwise the parts are joined
-// as text.
+// as text. What it renders counts against the event's render budget: a value
+// over 64 KiB, or past the event's 1 MiB, is an error, found before the text
+// is built; so is the evaluation's deadline passing while it renders.
 func (t *template) value(st *state) (any, error) {
 	if t.parts == nil {
 		return t.literal, nil
 	}
+	if err := deadline(st.ctx, "template"); err != nil {
+		st.expired = true
+		return nil, err
+	}
 	if len(t.parts) == 1 && t.parts[0].expr != nil {
-		return t.parts[0].eval(st)
+		v, err := t.parts[0].eval(st)
+		if err != nil {
+			return nil, err
+		}
+		if s, ok := v.(string); ok {
+			if err := st.budget.templateCharge(len(s)); err != nil {
+				return nil, err
+			}
+		}
+		return v, nil
 	}
-	out := ""
+	var out strings.Builder
 	for _, p := range t.parts {
-		if p.expr == nil {
-			out += p.literal
-			continue
+		s := p.literal
+		if p.expr != nil {
+			v, err := p.eval(st)
+			if err != nil {
+				return nil, err
+			}
+			if s, err = text(v); err != nil {
+				return nil, err
+			}
+			if err := deadline(st.ctx, "template"); err != nil {
+				st.expired = true
+				return nil, err
+			}
 		}
-		v, err := p.eval(st)
-		if err != nil {
-			return nil, err
+		if out.Len()+len(s) > maxValueLen {
+			return nil, fmt.Errorf("template renders more than 64 KiB")
 		}
-		s, err := text(v)
-		if err != nil {
-			return nil, err
-		}
-		out += s
+		out.WriteString(s)
 	}
-	return out, nil
+	if err := st.budget.templateCharge(out.Len()); err != nil {
+		return nil, err
+	}
+	return out.String(), nil
 }
 
 // text renders the template as a non-empty string.

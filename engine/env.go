@@ -21,6 +21,10 @@ type exprEnv struct {
 	Lists map[string][]string `expr:"lists"`
 
 	Ctx context.Context `expr:"ctx"` // carries the evaluation deadline; not for rules
+
+	// Budget counts the bytes helpers build for the event; the patcher
+	// passes it to them. Not for rules.
+	Budget *renderBudget `expr:"__budget"`
 }
 
 // eventVars is `event` in expressions.
@@ -44,7 +48,7 @@ type contentVars struct {
 // envNames are the top-level names rules may use, for suggestions.
 var envNames = []string{"event", "content", "title", "metadata", "data", "now", "lists", "match"}
 
-func newEnv(ctx context.Context, ev *Event, now time.Time) *exprEnv {
+func newEnv(ctx context.Context, ev *Event, now time.Time, budget *renderBudget) *exprEnv {
 	return &exprEnv{
 		Event: eventVars{ID: ev.ID, Provider: ev.Provider, Type: ev.Type, ReceivedAt: ev.ReceivedAt},
 		Content: contentVars{ID: ev.Content.ID, Title: ev.Content.Title, Metadata: ev.Content.Metadata,
@@ -54,5 +58,6 @@ func newEnv(ctx context.Context, ev *Event, now time.Time) *exprEnv {
 		Data:     ev.Data,
 		Now:      now,
 		Ctx:      ctx,
+		Budget:   budget,
 	}
 }

@@ -3,6 +3,7 @@ package engine
 import (
 	"errors"
 	"fmt"
+	"reflect"
 	"regexp"
 	"slices"
 	"strings"
@@ -232,7 +233,19 @@ func (p *patcher) Visit(node *ast.Node) {
 			return
 		}
 		ast.Patch(node, &ast.ConstantNode{Value: values})
+	case *ast.BinaryNode:
+		// String concatenation is charged to the render budget: a chain of
+		// let-bound doublings would otherwise build strings without bound.
+		if n.Operator == "+" && isString(n.Left) && isString(n.Right) {
+			ast.Patch(node, &ast.CallNode{Callee: &ast.IdentifierNode{Value: "__concat"},
+				Arguments: []ast.Node{n.Left, n.Right, &ast.IdentifierNode{Value: "__budget"}}})
+		}
 	case *ast.CallNode:
+		if id, ok := n.Callee.(*ast.IdentifierNode); ok && budgeted[id.Value] >= len(n.Arguments) && len(n.Arguments) > 0 {
+			args := append(slices.Clip(n.Arguments), &ast.IdentifierNode{Value: "__budget"})
+			ast.Patch(node, &ast.CallNode{Callee: &ast.IdentifierNode{Value: id.Value}, Arguments: args})
+			return
+		}
 		if id, ok := n.Callee.(*ast.IdentifierNode); ok && (id.Value == "daysSince" || id.Value == "daysAgo") && len(n.Arguments) == 1 {
 			// A fresh node: the checker has annotated the old one for one argument.
 			ast.Patch(node, &ast.CallNode{Callee: &ast.IdentifierNode{Value: id.Value},
@@ -242,6 +255,11 @@ func (p *patcher) Visit(node *ast.Node) {
 		tick := &ast.CallNode{Callee: &ast.IdentifierNode{Value: "__tick"}, Arguments: []ast.Node{&ast.IdentifierNode{Value: "ctx"}}}
 		n.Node = &ast.SequenceNode{Nodes: []ast.Node{tick, n.Node}}
 	}
+}
+
+func isString(n ast.Node) bool {
+	t := n.Type()
+	return t != nil && t.Kind() == reflect.String
 }
 
 func listHint(name string, lists map[string][]string) string {

@@ -6,14 +6,12 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/expr-lang/expr"
 
 	"github.com/organizer-dev/organizer/engine/internal/strfuncs"
 )
-
-// maxStringLen bounds the strings that repeat, replace and join may build.
-const maxStringLen = 1 << 20
 
 // daysSince returns the whole days from t to now. t is a time or a string
 // in RFC 3339 or YYYY-MM-DD form.
@@ -67,12 +65,11 @@ func stringArg(name string, v any) (string, error) {
 	return s, nil
 }
 
-func tooLong(name string, n int) error {
-	if n > maxStringLen {
-		return fmt.Errorf("%s would build a string of %d bytes, over the %d-byte limit", name, n, maxStringLen)
-	}
-	return nil
-}
+// budgeted are the helpers whose calls the patcher gives the evaluation's
+// render budget as a last argument (see budget.go). lower, upper, titleCase
+// and slug are not among them, so the fast path still reads their calls:
+// they build at most a few times their argument, which they bound instead.
+var budgeted = map[string]int{"repeat": 2, "replace": 3, "join": 2, "toJSON": 1, "toBase64": 1, "string": 1}
 
 // functions are the helpers rules may call, with the types the checker sees.
 // lower, upper, repeat, replace and join replace expr's builtins: the first
@@ -83,6 +80,9 @@ func functions() []expr.Option {
 			s, err := stringArg(name, p[0])
 			if err != nil {
 				return nil, err
+			}
+			if len(s) > maxValueLen {
+				return nil, fmt.Errorf("%s: the string is %d bytes, more than the 64 KiB a value may hold", name, len(s))
 			}
 			return f(s), nil
 		}, new(func(string) string))
@@ -114,19 +114,29 @@ func functions() []expr.Option {
 			if n < 0 {
 				return nil, errors.New("repeat: negative count")
 			}
-			if err := tooLong("repeat", len(s)*n); err != nil {
+			if err := budgetArg(p).charge("repeat", mulLen(len(s), n)); err != nil {
 				return nil, err
 			}
 			return strings.Repeat(s, n), nil
-		}, new(func(string, int) string)),
+		}, new(func(string, int) string), new(func(string, int, *renderBudget) string)),
 		expr.Function("replace", func(p ...any) (any, error) {
 			s, old, repl := p[0].(string), p[1].(string), p[2].(string)
 			n := strings.Count(s, old)
-			if err := tooLong("replace", len(s)+n*(len(repl)-len(old))); err != nil {
+			if old == "" {
+				n = utf8.RuneCountInString(s) + 1
+			}
+			grow := mulLen(n, len(repl)-len(old))
+			if len(repl) < len(old) {
+				grow = 0
+			}
+			if grow < 0 {
+				grow = -1 << 40
+			}
+			if err := budgetArg(p).charge("replace", len(s)+grow); err != nil {
 				return nil, err
 			}
 			return strings.ReplaceAll(s, old, repl), nil
-		}, new(func(string, string, string) string)),
+		}, new(func(string, string, string) string), new(func(string, string, string, *renderBudget) string)),
 		expr.Function("join", func(p ...any) (any, error) {
 			items, ok := strfuncs.Strings(p[0])
 			if !ok {
@@ -134,17 +144,38 @@ func functions() []expr.Option {
 			}
 			sep := ""
 			if len(p) > 1 {
-				sep = p[1].(string)
+				sep, _ = p[1].(string)
 			}
-			size := len(sep) * len(items)
+			size := mulLen(len(sep), len(items))
 			for _, s := range items {
+				if size < 0 || size > maxValueLen {
+					break
+				}
 				size += len(s)
 			}
-			if err := tooLong("join", size); err != nil {
+			if err := budgetArg(p).charge("join", size); err != nil {
 				return nil, err
 			}
 			return strings.Join(items, sep), nil
-		}, new(func([]string, string) string), new(func([]any, string) string), new(func([]string) string), new(func([]any) string)),
+		}, new(func([]string, string) string), new(func([]any, string) string), new(func([]string) string), new(func([]any) string),
+			new(func([]string, string, *renderBudget) string), new(func([]any, string, *renderBudget) string),
+			new(func([]string, *renderBudget) string), new(func([]any, *renderBudget) string)),
+		expr.Function("toJSON", func(p ...any) (any, error) {
+			return toJSON(p[0], budgetArg(p))
+		}, new(func(any) string), new(func(any, *renderBudget) string)),
+		expr.Function("toBase64", func(p ...any) (any, error) {
+			s, err := stringArg("toBase64", p[0])
+			if err != nil {
+				return nil, err
+			}
+			return toBase64(s, budgetArg(p))
+		}, new(func(string) string), new(func(string, *renderBudget) string)),
+		expr.Function("string", func(p ...any) (any, error) {
+			return stringOf(p[0], budgetArg(p))
+		}, new(func(any) string), new(func(any, *renderBudget) string)),
+		expr.Function("__concat", func(p ...any) (any, error) {
+			return concat(p[0].(string), p[1].(string), budgetArg(p))
+		}, new(func(string, string, *renderBudget) string)),
 		expr.Function("__tick", func(p ...any) (any, error) {
 			if ctx, ok := p[0].(context.Context); ok && ctx != nil {
 				if err := ctx.Err(); err != nil {

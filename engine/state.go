@@ -27,6 +27,7 @@ type state struct {
 	added    []uint64 // bitmap of interned tags the plan adds
 	removed  []uint64 // bitmap of interned tags the plan removes
 	contrib  contribution
+	budget   renderBudget // bytes rendered and built for the event
 }
 
 var statePool = sync.Pool{New: func() any { return new(state) }}
@@ -42,6 +43,7 @@ func getState(ctx context.Context) *state {
 
 func putState(st *state) {
 	st.ctx, st.env, st.expired = nil, nil, false
+	st.budget.reset()
 	st.event, st.decision, st.merger, st.cfg = Event{}, Decision{}, merger{}, evalConfig{}
 	st.fast.Reset()
 	clear(st.added)
@@ -61,7 +63,7 @@ func (st *state) setEvent(ev Event, now time.Time) {
 // environment returns the expr environment, built on first use.
 func (st *state) environment() *exprEnv {
 	if st.env == nil {
-		st.env = newEnv(st.ctx, &st.event, st.now)
+		st.env = newEnv(st.ctx, &st.event, st.now, &st.budget)
 	}
 	return st.env
 }
