@@ -112,6 +112,24 @@ func (s *Service) replayEvent(c *gin.Context) {
 	}
 }
 
+// replayDeadLetters is POST /v1/dead-letters/replay[?provider=NAME]:
+// replay every dead letter (of one provider), as replayEvent does each,
+// once the cause is fixed.
+func (s *Service) replayDeadLetters(c *gin.Context) {
+	provider := c.Query("provider")
+	if _, ok := s.registry.Lookup(provider); provider != "" && !ok {
+		apiError(c, codeBadQuery, fmt.Sprintf("no provider %q (known: %v)", provider, s.registry.Names()))
+		return
+	}
+	n, err := s.store.replayDead(c.Request.Context(), provider, time.Now())
+	if err != nil {
+		s.internal(c, err)
+		return
+	}
+	s.log.Info("dead letters replayed", "provider", provider, "events", n)
+	c.JSON(http.StatusAccepted, gin.H{"replayed": n})
+}
+
 // rulesStatus is GET /v1/rules and the answer of a reload: the source's
 // status, with each error's position as "file:line:col".
 type rulesStatus struct {

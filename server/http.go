@@ -37,6 +37,7 @@ func (s *Service) routes() http.Handler {
 	v1.GET("/events/:id", s.getEvent)
 	v1.POST("/events/:id/replay", s.replayEvent)
 	v1.GET("/dead-letters", s.listDeadLetters)
+	v1.POST("/dead-letters/replay", s.replayDeadLetters)
 	v1.GET("/rules", s.getRules)
 	v1.POST("/rules/validate", s.validateRules)
 	v1.POST("/rules/reload", s.reloadRules)

@@ -239,3 +239,33 @@ func (h *harness) commitTogether(bodies ...[]byte) []string {
 	}
 	return ids
 }
+
+// Once the cause is fixed, the dead letters of a provider are replayed in
+// one request, and applied.
+func TestPipelineBulkReplayOfDeadLetters(t *testing.T) {
+	h := startHarness(t)
+	require.NoError(t, h.sim.Fail(vaultstreamtest.Fault{Match: "PATCH /content/", Status: http.StatusForbidden, Times: vaultstreamtest.Forever}))
+	var ids []string
+	for i := range 3 {
+		cid := fmt.Sprintf("c_%d", i)
+		h.sim.AddContent(vaultstreamtest.Content{ID: cid, Title: "Marketing " + cid})
+		_, resp := h.send(webhook(t, "content.uploaded", map[string]any{"content_id": cid, "title": "Marketing " + cid}))
+		ids = append(ids, resp["event_id"].(string))
+	}
+	for _, id := range ids {
+		h.waitFor(id, 5*time.Second, StatusDead)
+	}
+	status, _ := h.do(http.MethodPost, "/v1/dead-letters/replay?provider=nope", nil, nil)
+	require.Equal(t, http.StatusBadRequest, status)
+
+	h.sim.ClearFaults()
+	status, resp := h.do(http.MethodPost, "/v1/dead-letters/replay?provider=vaultstream", nil, nil)
+	require.Equal(t, http.StatusAccepted, status, "%v", resp)
+	require.EqualValues(t, 3, resp["replayed"])
+	for _, id := range ids {
+		e := h.waitFor(id, 5*time.Second, StatusApplied)
+		require.Equal(t, 1, e.Replays)
+	}
+	_, dead := h.do(http.MethodGet, "/v1/dead-letters", nil, nil)
+	require.Empty(t, dead["items"])
+}

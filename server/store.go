@@ -353,6 +353,46 @@ func (s store) replay(ctx context.Context, id string, now time.Time) (gen int, f
 	return gen, found, nil
 }
 
+// replayDead resets the dead letters of a provider (every provider when
+// it is empty) for a new evaluation under the current rules, and enqueues
+// their jobs, a batch per write. It returns how many it replayed.
+func (s store) replayDead(ctx context.Context, provider string, now time.Time) (int, error) {
+	const batch = 1000
+	total := 0
+	for {
+		var refs []eventRef
+		err := s.writes.do(ctx, func(ctx context.Context, q querier, enqueue enqueueFunc) error {
+			refs = refs[:0]
+			r, err := q.query(ctx, `UPDATE organizer_events SET generation = generation + 1, status = 'queued', attempts = 0, ruleset = '', decision = '', results = '', error = '', updated_at = $1
+				WHERE id IN (SELECT id FROM organizer_events WHERE status = 'dead' AND ($2 = '' OR provider = $2) ORDER BY seq LIMIT $3)
+				RETURNING id, generation`, now.UnixMicro(), provider, batch)
+			if err != nil {
+				return err
+			}
+			for r.Next() {
+				var ref eventRef
+				if err := r.Scan(&ref.ID, &ref.Generation); err != nil {
+					r.Close()
+					return err
+				}
+				refs = append(refs, ref)
+			}
+			r.Close()
+			if err := r.Err(); err != nil || len(refs) == 0 {
+				return err
+			}
+			return enqueue(ctx, []river.InsertManyParams{{Args: eventsArgs{Events: refs}}})
+		})
+		if err != nil {
+			return total, fmt.Errorf("replaying dead letters: %w", err)
+		}
+		total += len(refs)
+		if len(refs) < batch {
+			return total, nil
+		}
+	}
+}
+
 // countByStatus counts events per status.
 func (s store) countByStatus(ctx context.Context) (map[Status]int, error) {
 	r, err := s.b.reader().query(ctx, `SELECT status, COUNT(*) FROM organizer_events GROUP BY status`)
