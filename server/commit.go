@@ -81,7 +81,7 @@ func (s *Service) firstAttempts(ctx context.Context, group []pendingEvent, deadl
 // firstAttempt makes an event's first attempt and settles what follows:
 // finished (done), or handed on to a job of its own.
 func (s *Service) firstAttempt(ctx context.Context, e *Event, deadline time.Time) (done bool, err error) {
-	a := &attempt{ref: eventRef{ID: e.ID, Generation: e.Replays}, event: e, number: 1, last: s.cfg.MaxAttempts <= 1}
+	a := &attempt{ref: eventRef{ID: e.ID, Generation: e.Replays}, event: e, number: 1, last: s.cfg.MaxAttempts <= 1 || s.pastHorizon(e)}
 	if time.Now().After(deadline) {
 		return false, s.handOn(ctx, a, 0, 0) // out of time: its own job makes the attempt
 	}

@@ -36,6 +36,7 @@ type Config struct {
 
 	Workers        int      `yaml:"workers"`         // events processed at once
 	MaxAttempts    int      `yaml:"max_attempts"`    // tries before an event is dead-lettered
+	RetryHorizon   Duration `yaml:"retry_horizon"`   // an event still failing this long after it arrived is dead-lettered
 	RetryBase      Duration `yaml:"retry_base"`      // first retry delay; doubles, with jitter
 	RetryMax       Duration `yaml:"retry_max"`       // longest retry delay
 	SnoozeMax      Duration `yaml:"snooze_max"`      // cap on a provider's Retry-After
@@ -144,7 +145,8 @@ func Defaults() Config {
 		WriteTimeout:      Duration(30 * time.Second),
 		ShutdownTimeout:   Duration(30 * time.Second),
 		Workers:           400,
-		MaxAttempts:       12,
+		MaxAttempts:       200, // with retry_max 10m, about a day and a half: the horizon decides first
+		RetryHorizon:      Duration(24 * time.Hour),
 		RetryBase:         Duration(time.Second),
 		RetryMax:          Duration(10 * time.Minute),
 		SnoozeMax:         Duration(time.Hour),
@@ -215,6 +217,7 @@ func (c *Config) Validate() error {
 	check(c.BodyLimit > 0, "body_limit must be positive")
 	check(c.Workers > 0, "workers must be positive")
 	check(c.MaxAttempts > 0, "max_attempts must be positive")
+	check(c.RetryHorizon > 0, "retry_horizon must be positive")
 	check(c.MaxBatch > 0, "max_batch must be positive")
 	check(c.RetryBase > 0 && c.RetryMax >= c.RetryBase, "retry_base must be positive and at most retry_max")
 	check(c.JobTimeout > 0, "job_timeout must be positive")

@@ -47,6 +47,7 @@ func (s *Service) runOwn(ctx context.Context, a *attempt) error {
 	}
 	a.event = evs[0].Event
 	a.event.Attempts = a.number
+	a.last = a.last || s.pastHorizon(a.event)
 	if err := s.attempt(ctx, a); err != nil {
 		return s.fail(ctx, a, err)
 	}
@@ -294,10 +295,18 @@ func (s *Service) judge(e *Event, err error, last bool) (v verdict, wait time.Du
 		return snoozed, s.snooze(ce)
 	case last:
 		e.Status = StatusDead
-		e.Error = fmt.Sprintf("gave up after %d attempt%s: %v", e.Attempts, plural(e.Attempts), err)
+		e.Error = fmt.Sprintf("gave up after %d attempt%s over %s: %v", e.Attempts, plural(e.Attempts),
+			time.Since(e.ReceivedAt).Round(time.Second), err)
 		return exhausted, 0
 	}
 	return retry, 0
+}
+
+// pastHorizon is true once an event has been failing for retry_horizon
+// since it arrived: its next failure dead-letters it, whatever attempts it
+// has left. A provider down for hours then costs waiting, not events.
+func (s *Service) pastHorizon(e *Event) bool {
+	return time.Since(e.ReceivedAt) >= s.cfg.RetryHorizon.D()
 }
 
 // snooze is how long a rate-limited event waits: the platform's
@@ -322,8 +331,8 @@ func (s *Service) fail(ctx context.Context, a *attempt, err error) error {
 		return err
 	}
 	switch v {
-	case deadLetter:
-		return river.JobCancel(err)
+	case deadLetter, exhausted:
+		return river.JobCancel(err) // the event is dead: its job ends here
 	case snoozed:
 		return river.JobSnooze(wait)
 	}

@@ -269,3 +269,21 @@ func TestPipelineBulkReplayOfDeadLetters(t *testing.T) {
 	_, dead := h.do(http.MethodGet, "/v1/dead-letters", nil, nil)
 	require.Empty(t, dead["items"])
 }
+
+// A provider down for longer than retry_horizon dead-letters the event
+// after the horizon, not after a count of attempts: here well before
+// max_attempts, which would take far longer.
+func TestPipelineRetryHorizonDeadLetters(t *testing.T) {
+	h := startHarness(t, func(c *Config) {
+		c.MaxAttempts, c.RetryHorizon = 1000, Duration(time.Second)
+		c.RetryBase, c.RetryMax = Duration(100*time.Millisecond), Duration(200*time.Millisecond)
+	})
+	h.sim.AddContent(vaultstreamtest.Content{ID: "c_1", Title: "Training"})
+	require.NoError(t, h.sim.Fail(vaultstreamtest.Fault{Status: http.StatusBadGateway, Times: vaultstreamtest.Forever}))
+	_, resp := h.send(webhook(t, "content.uploaded", map[string]any{"content_id": "c_1", "title": "Training"}))
+	e := h.waitFor(resp["event_id"].(string), 10*time.Second, StatusDead)
+	require.Greater(t, e.Attempts, 1, "it was retried while within the horizon")
+	require.Less(t, e.Attempts, 50)
+	require.Contains(t, e.Error, "gave up after")
+	require.Contains(t, e.Error, "502")
+}
