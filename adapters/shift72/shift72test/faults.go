@@ -9,6 +9,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/organizer-dev/organizer/adapters/internal/simhttp"
 )
 
 // Fault is a scripted failure: the next Times requests that match it get
@@ -71,13 +73,7 @@ type faults struct {
 	mu      sync.Mutex
 	latency time.Duration
 	pending []*Fault
-
-	failRate float64
-	rand     *rand.Rand // draws which requests fail; nil while failRate is 0
-
-	limit  int       // requests a second; 0 for no limit
-	tokens float64   // the bucket's tokens, at most limit
-	at     time.Time // when tokens was reckoned
+	random  simhttp.RandomFaults
 }
 
 // SetFailRate makes a fraction f of the requests from now on, 0 (none, the
@@ -87,17 +83,10 @@ type faults struct {
 // is seeded at random. A request failed this way still counts against the
 // rate limit. It returns an error for an f outside 0 to 1.
 func (s *Server) SetFailRate(f float64, src rand.Source) error {
-	if !(f >= 0 && f <= 1) { // NaN too
-		return fmt.Errorf("shift72test: fail rate %v is not within 0 and 1", f)
-	}
-	if src == nil {
-		src = rand.NewPCG(rand.Uint64(), rand.Uint64())
-	}
 	s.faults.mu.Lock()
 	defer s.faults.mu.Unlock()
-	s.faults.failRate, s.faults.rand = f, rand.New(src)
-	if f == 0 {
-		s.faults.rand = nil
+	if err := s.faults.random.SetFailRate(f, src); err != nil {
+		return fmt.Errorf("shift72test: %w", err)
 	}
 	return nil
 }
@@ -111,30 +100,22 @@ func (s *Server) SetFailRate(f float64, src rand.Source) error {
 // takes no token. Pending faults come first. It returns an error for a
 // negative n.
 func (s *Server) SetRateLimit(n int) error {
-	if n < 0 {
-		return fmt.Errorf("shift72test: rate limit %d: want 0 (none) or more requests a second", n)
-	}
 	s.faults.mu.Lock()
 	defer s.faults.mu.Unlock()
-	s.faults.limit, s.faults.tokens, s.faults.at = n, float64(n), time.Now()
+	if err := s.faults.random.SetRateLimit(n, time.Now()); err != nil {
+		return fmt.Errorf("shift72test: %w", err)
+	}
 	return nil
 }
 
-// random draws the rate limit and the fail rate for a request. Called with
-// fs.mu held.
-func (fs *faults) random(now time.Time) *Fault {
-	if fs.limit > 0 {
-		rate := float64(fs.limit)
-		fs.tokens = min(rate, fs.tokens+now.Sub(fs.at).Seconds()*rate)
-		fs.at = now
-		if fs.tokens < 1 {
-			wait := time.Duration((1 - fs.tokens) / rate * float64(time.Second))
-			f := RateLimit(max(int((wait+time.Second-1)/time.Second), 1))
-			return &f
-		}
-		fs.tokens--
-	}
-	if fs.failRate > 0 && fs.rand.Float64() < fs.failRate {
+// drawRandom draws the rate limit and the fail rate for a request. Called
+// with fs.mu held.
+func (fs *faults) drawRandom(now time.Time) *Fault {
+	switch limited, wait, failed := fs.random.Draw(now); {
+	case limited:
+		f := RateLimit(max(int((wait+time.Second-1)/time.Second), 1))
+		return &f
+	case failed:
 		f := ServerError(http.StatusServiceUnavailable)
 		return &f
 	}
@@ -166,7 +147,7 @@ func (s *Server) ClearFaults() {
 	s.faults.mu.Lock()
 	defer s.faults.mu.Unlock()
 	s.faults.pending, s.faults.latency = nil, 0
-	s.faults.failRate, s.faults.rand, s.faults.limit = 0, nil, 0
+	s.faults.random.Clear()
 }
 
 // take returns the latency and the fault for r, if any, counting it down:
@@ -188,7 +169,7 @@ func (fs *faults) take(r *http.Request) (time.Duration, *Fault) {
 		}
 		return fs.latency, &hit
 	}
-	return fs.latency, fs.random(time.Now())
+	return fs.latency, fs.drawRandom(time.Now())
 }
 
 // injectFaults applies the latency, then the first matching fault.

@@ -104,17 +104,6 @@ func (s *Server) SetLatency(d time.Duration) {
 	s.latency = d
 }
 
-// randomFaults are the faults not scripted request by request: a fraction
-// of requests failing at random, and a rate limit.
-type randomFaults struct {
-	failRate float64
-	rand     *rand.Rand // draws which requests fail; nil while failRate is 0
-
-	limit  int       // requests a second; 0 for no limit
-	tokens float64   // the bucket's tokens, at most limit
-	at     time.Time // when tokens was reckoned
-}
-
 // SetFailRate makes a fraction f of the requests from now on, 0 (none, the
 // default) to 1 (all), fail with 503 and the unavailable error body,
 // changing nothing. Each request is drawn independently from src, reads and
@@ -122,17 +111,10 @@ type randomFaults struct {
 // seeded at random. A request failed this way still counts against the
 // rate limit. It returns an ErrBadFault for an f outside 0 to 1.
 func (s *Server) SetFailRate(f float64, src rand.Source) error {
-	if !(f >= 0 && f <= 1) { // NaN too
-		return fmt.Errorf("%w: fail rate %v is not within 0 and 1", ErrBadFault, f)
-	}
-	if src == nil {
-		src = rand.NewPCG(rand.Uint64(), rand.Uint64())
-	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.random.failRate, s.random.rand = f, rand.New(src)
-	if f == 0 {
-		s.random.rand = nil
+	if err := s.random.SetFailRate(f, src); err != nil {
+		return fmt.Errorf("%w: %v", ErrBadFault, err)
 	}
 	return nil
 }
@@ -146,31 +128,24 @@ func (s *Server) SetFailRate(f float64, src rand.Source) error {
 // and takes no token. Queued faults come first. It returns an ErrBadFault
 // for a negative n.
 func (s *Server) SetRateLimit(n int) error {
-	if n < 0 {
-		return fmt.Errorf("%w: rate limit %d: want 0 (none) or more requests a second", ErrBadFault, n)
-	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.random.limit, s.random.tokens, s.random.at = n, float64(n), time.Now()
+	if err := s.random.SetRateLimit(n, time.Now()); err != nil {
+		return fmt.Errorf("%w: %v", ErrBadFault, err)
+	}
 	return nil
 }
 
-// take draws the random faults for a request. Called with s.mu held.
-func (rf *randomFaults) take(now time.Time) (Fault, bool) {
-	if rf.limit > 0 {
-		rate := float64(rf.limit)
-		rf.tokens = min(rate, rf.tokens+now.Sub(rf.at).Seconds()*rate)
-		rf.at = now
-		if rf.tokens < 1 {
-			wait := time.Duration((1 - rf.tokens) / rate * float64(time.Second))
-			return Fault{Status: http.StatusTooManyRequests, RetryAfter: max(wait, time.Nanosecond),
-				Message: fmt.Sprintf("rate limit of %d requests a second exceeded", rf.limit)}, true
-		}
-		rf.tokens--
-	}
-	if rf.failRate > 0 && rf.rand.Float64() < rf.failRate {
+// drawRandom draws the rate limit and the fail rate for a request. Called
+// with s.mu held.
+func (s *Server) drawRandom(now time.Time) (Fault, bool) {
+	switch limited, wait, failed := s.random.Draw(now); {
+	case limited:
+		return Fault{Status: http.StatusTooManyRequests, RetryAfter: wait,
+			Message: fmt.Sprintf("rate limit of %d requests a second exceeded", s.random.Limit())}, true
+	case failed:
 		return Fault{Status: http.StatusServiceUnavailable,
-			Message: fmt.Sprintf("injected fault: service unavailable (fail rate %v)", rf.failRate)}, true
+			Message: fmt.Sprintf("injected fault: service unavailable (fail rate %v)", s.random.FailRate())}, true
 	}
 	return Fault{}, false
 }
@@ -192,7 +167,7 @@ func (s *Server) takeFault(method, path string) (Fault, bool) {
 		}
 		return q.Fault, true
 	}
-	return s.random.take(time.Now())
+	return s.drawRandom(time.Now())
 }
 
 // serveFault answers with a fault.

@@ -51,7 +51,7 @@ type Server struct {
 	log     []*Request
 	faults  []*queuedFault
 	latency time.Duration
-	random  randomFaults // SetFailRate and SetRateLimit
+	random  simhttp.RandomFaults // SetFailRate and SetRateLimit
 }
 
 // New returns a simulator that does not listen: serve its Handler on an
