@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
-	"strings"
 
 	"github.com/organizer-dev/organizer/adapters"
 	"github.com/organizer-dev/organizer/engine"
@@ -72,7 +71,7 @@ func (p *Provider) DecodePayload(body []byte) (engine.Event, error) {
 	}
 	var id string
 	if field := ContentField(typ); field != "" {
-		if id, err = contentID(obj, field, typ); err != nil {
+		if id, err = adapters.ContentID(obj, field, field, typ, "the content's slug"); err != nil {
 			return engine.Event{}, err
 		}
 	} else if id = adapters.String(obj, "slug"); id == "" {
@@ -98,33 +97,4 @@ func ContentField(typ string) string {
 		return "slug"
 	}
 	return ""
-}
-
-// contentID returns obj[field], which must be a string with more than blanks.
-func contentID(obj map[string]any, field, typ string) (string, error) {
-	v, present := obj[field]
-	s, isString := v.(string)
-	switch {
-	case !present || v == nil:
-		return "", fmt.Errorf("%w: a %s event needs %q, the content's slug", adapters.ErrMalformed, typ, field)
-	case !isString:
-		return "", fmt.Errorf("%w: %q of a %s event must be a string, not %s", adapters.ErrMalformed, field, typ, jsonKind(v))
-	case strings.TrimSpace(s) == "":
-		return "", fmt.Errorf("%w: %q of a %s event is empty", adapters.ErrMalformed, field, typ)
-	}
-	return s, nil
-}
-
-func jsonKind(v any) string {
-	switch v.(type) {
-	case float64:
-		return "a number"
-	case bool:
-		return "true or false"
-	case []any:
-		return "a list"
-	case map[string]any:
-		return "an object"
-	}
-	return "another JSON value"
 }

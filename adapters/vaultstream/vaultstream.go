@@ -76,7 +76,7 @@ func (p *Provider) DecodePayload(body []byte) (engine.Event, error) {
 	}
 	id := adapters.String(data, "content_id")
 	if IsContentEvent(typ) {
-		if id, err = contentID(data, "content_id", "data.content_id", typ); err != nil {
+		if id, err = adapters.ContentID(data, "content_id", "data.content_id", typ, "the content's id"); err != nil {
 			return engine.Event{}, err
 		}
 	}
@@ -94,34 +94,4 @@ func (p *Provider) DecodePayload(body []byte) (engine.Event, error) {
 // content item: content.* and playback.*, not user.*.
 func IsContentEvent(typ string) bool {
 	return slices.Contains(EventTypes, typ) && !strings.HasPrefix(typ, "user.")
-}
-
-// contentID returns obj[key], which must be a string with more than blanks;
-// field is its name in the body, for the error.
-func contentID(obj map[string]any, key, field, typ string) (string, error) {
-	v, present := obj[key]
-	s, isString := v.(string)
-	switch {
-	case !present || v == nil:
-		return "", fmt.Errorf("%w: a %s event needs %q, the content's id", adapters.ErrMalformed, typ, field)
-	case !isString:
-		return "", fmt.Errorf("%w: %q of a %s event must be a string, not %s", adapters.ErrMalformed, field, typ, jsonKind(v))
-	case strings.TrimSpace(s) == "":
-		return "", fmt.Errorf("%w: %q of a %s event is empty", adapters.ErrMalformed, field, typ)
-	}
-	return s, nil
-}
-
-func jsonKind(v any) string {
-	switch v.(type) {
-	case float64:
-		return "a number"
-	case bool:
-		return "true or false"
-	case []any:
-		return "a list"
-	case map[string]any:
-		return "an object"
-	}
-	return "another JSON value"
 }
