@@ -38,16 +38,11 @@ func dryRunCommand() *cobra.Command {
 		if err := checkFormat(*format); err != nil {
 			return err
 		}
-		at := time.Now().UTC()
-		if *now != "" {
-			t, err := time.Parse(time.RFC3339, *now)
-			if err != nil {
-				return fmt.Errorf("--now must be an RFC 3339 time like 2026-01-02T15:04:05Z: %w", err)
-			}
-			at = t
+		at, err := parseNow(*now)
+		if err != nil {
+			return err
 		}
 		var ev engine.Event
-		var err error
 		switch {
 		case (*payloadFile != "" || *contentID != "") && *provider == "":
 			return fmt.Errorf("--payload and --content-id need --provider")

@@ -18,6 +18,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/spf13/cobra"
 )
@@ -94,4 +95,17 @@ func checkFormat(format string) error {
 		return fmt.Errorf("--format must be text or json, not %q", format)
 	}
 	return nil
+}
+
+// parseNow reads a --now flag: an RFC 3339 time, or the current time when
+// the flag is empty.
+func parseNow(flag string) (time.Time, error) {
+	if flag == "" {
+		return time.Now().UTC(), nil
+	}
+	t, err := time.Parse(time.RFC3339, flag)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("--now must be an RFC 3339 time like 2026-01-02T15:04:05Z: %w", err)
+	}
+	return t, nil
 }

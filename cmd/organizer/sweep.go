@@ -54,13 +54,9 @@ nothing and exits 1. Needs the provider's API settings in the environment
 		if (*schedule == "") == (*provider == "" && *as == "") || (*schedule == "" && (*provider == "" || *as == "")) {
 			return errors.New("give --schedule NAME, or --provider NAME with --as EVENT_TYPE")
 		}
-		now := time.Now().UTC()
-		if *nowFlag != "" {
-			t, err := time.Parse(time.RFC3339, *nowFlag)
-			if err != nil {
-				return fmt.Errorf("--now must be an RFC 3339 time like 2026-01-02T15:04:05Z: %w", err)
-			}
-			now = t
+		now, err := parseNow(*nowFlag)
+		if err != nil {
+			return err
 		}
 		loaded, errs := load([]string{*rulesPath})
 		if len(errs) > 0 {
