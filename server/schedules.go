@@ -174,7 +174,7 @@ func (s *Service) sweep(ctx context.Context, run sweepArgs) error {
 	err = sweep.Decide(ctx, q, query, rs, func(d sweep.Decided) error {
 		counts.Items++
 		switch {
-		case hasErrored(d.Decision):
+		case d.RuleError() != "":
 			counts.Failed++
 		case len(d.Changes) > 0:
 			counts.Changed++
@@ -203,15 +203,6 @@ func (s *Service) sweep(ctx context.Context, run sweepArgs) error {
 	}
 	log.Info("a schedule ran", "items", counts.Items, "changed", counts.Changed, "failed", counts.Failed)
 	return s.endRun(ctx, run, "done", counts, "")
-}
-
-func hasErrored(d engine.Decision) bool {
-	for _, t := range d.Trace {
-		if t.Verdict == engine.Errored {
-			return true
-		}
-	}
-	return false
 }
 
 // storeSweepEvents stores a run's events, with their jobs, a chunk per

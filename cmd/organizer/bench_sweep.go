@@ -242,7 +242,7 @@ func benchSweep(ctx context.Context, opts sweepBenchOptions) (sweepBenchResult, 
 	start := time.Now()
 	err = sweep.Decide(ctx, client, query, loaded.Ruleset, func(d sweep.Decided) error {
 		r.dry.items++
-		if e := ruleErrors(d.Decision); e != "" {
+		if e := d.RuleError(); e != "" {
 			return fmt.Errorf("item %s: %s", d.Event.Content.ID, e)
 		}
 		if len(d.Changes) > 0 {

@@ -133,7 +133,7 @@ func (r sweepRun) run(ctx context.Context, q adapters.Querier, client adapters.C
 	rep := sweepReport{Changes: []itemChanges{}}
 	err := sweep.Decide(ctx, q, query, rs, func(d sweep.Decided) error {
 		rep.Items++
-		errored := ruleErrors(d.Decision)
+		errored := d.RuleError()
 		switch {
 		case errored != "":
 			rep.Failed++
@@ -204,16 +204,6 @@ func (r sweepRun) print(rep sweepReport, verb string) {
 		}
 	}
 	fmt.Fprintf(r.out, "%d items, %d %s, %d unchanged, %d failed\n", rep.Items, rep.Changed, verb, rep.Unchanged, rep.Failed)
-}
-
-// ruleErrors is the errors of the rules that failed on an item, if any.
-func ruleErrors(d engine.Decision) string {
-	for _, t := range d.Trace {
-		if t.Verdict == engine.Errored {
-			return "rule " + t.Rule + ": " + t.Detail
-		}
-	}
-	return ""
 }
 
 func noChanges(c []sweep.Change) []sweep.Change {

@@ -39,6 +39,17 @@ type Change struct {
 	Planned string `json:"planned"`
 }
 
+// RuleError says why a rule failed on the item ("rule NAME: detail"), or
+// "" when none did: such an item is counted as failed, not changed.
+func (d Decided) RuleError() string {
+	for _, t := range d.Decision.Trace {
+		if t.Verdict == engine.Errored {
+			return "rule " + t.Rule + ": " + t.Detail
+		}
+	}
+	return ""
+}
+
 // Decide pages through every result of the query and decides each item
 // with rs, calling each for every item in the order the provider lists
 // them. It applies nothing; an error from each stops the sweep.
