@@ -90,6 +90,10 @@ func (s *Service) getEvent(c *gin.Context) {
 			s.internal(c, err)
 			return
 		}
+		if e.Decisions, err = s.store.decisions(c.Request.Context(), e); err != nil {
+			s.internal(c, err)
+			return
+		}
 		e.Results = append(e.Results, notes...)
 		c.JSON(http.StatusOK, e)
 	}
@@ -100,6 +104,10 @@ func (s *Service) getEvent(c *gin.Context) {
 // replaying an applied event writes only what the new decision changes.
 func (s *Service) replayEvent(c *gin.Context) {
 	id := c.Param("id")
+	if c.Query("dry_run") == "true" {
+		s.replayDryRun(c, id)
+		return
+	}
 	gen, found, err := s.store.replay(c.Request.Context(), id, time.Now())
 	switch {
 	case err != nil:

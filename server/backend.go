@@ -269,5 +269,5 @@ func migrate[TTx any](ctx context.Context, driver riverdriver.Driver[TTx], schem
 			return fmt.Errorf("creating organizer's tables: %w", err)
 		}
 	}
-	return nil
+	return addColumns(ctx, q)
 }

@@ -50,6 +50,9 @@ func (s *Service) deleteExpired(ctx context.Context, cutoff time.Time) (int, err
 			if _, err := q.exec(ctx, `DELETE FROM organizer_notifications WHERE event_id IN (`+expired+`)`, cutoff.UnixMicro(), retentionBatch); err != nil {
 				return err
 			}
+			if _, err := q.exec(ctx, `DELETE FROM organizer_decisions WHERE event_id IN (`+expired+`)`, cutoff.UnixMicro(), retentionBatch); err != nil {
+				return err
+			}
 			var err error
 			n, err = q.exec(ctx, `DELETE FROM organizer_events WHERE id IN (`+expired+`)`, cutoff.UnixMicro(), retentionBatch)
 			if err != nil {

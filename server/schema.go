@@ -1,5 +1,10 @@
 package server
 
+import (
+	"context"
+	"fmt"
+)
+
 // The service's own tables, beside River's. organizer_events is the inbox
 // (one row per distinct webhook, its id unique, so a redelivery is a no-op)
 // and the decision log (the decision, per-action results, attempts).
@@ -29,7 +34,9 @@ CREATE TABLE IF NOT EXISTS organizer_events (
 	decision    TEXT    NOT NULL DEFAULT '',
 	results     TEXT    NOT NULL DEFAULT '',
 	error       TEXT    NOT NULL DEFAULT '',
-	updated_at  ` + int64 + ` NOT NULL
+	updated_at  ` + int64 + ` NOT NULL,
+	reason      TEXT    NOT NULL DEFAULT '',
+	decided_at  ` + int64 + ` NOT NULL DEFAULT 0
 )`,
 		`CREATE INDEX IF NOT EXISTS organizer_events_content ON organizer_events (provider, content_id, seq)`,
 		`CREATE INDEX IF NOT EXISTS organizer_events_status ON organizer_events (status, seq)`,
@@ -66,6 +73,46 @@ CREATE TABLE IF NOT EXISTS organizer_events (
 	message     TEXT    NOT NULL DEFAULT ''
 )`,
 		`CREATE INDEX IF NOT EXISTS organizer_sweeps_schedule ON organizer_sweeps (schedule, updated_at)`,
+		// The decision log's history: a decision an event's replay,
+		// approval, rejection or revert superseded, kept as it was. The
+		// current decision stays on the event's row; an event decided once
+		// has no row here.
+		`CREATE TABLE IF NOT EXISTS organizer_decisions (
+	event_id    TEXT    NOT NULL,
+	generation  INTEGER NOT NULL,
+	reason      TEXT    NOT NULL,
+	status      TEXT    NOT NULL,
+	ruleset     TEXT    NOT NULL,
+	decided_at  ` + int64 + ` NOT NULL,
+	decision    TEXT    NOT NULL,
+	results     TEXT    NOT NULL,
+	PRIMARY KEY (event_id, generation)
+)`,
 		`CREATE INDEX IF NOT EXISTS organizer_events_pending ON organizer_events (provider, content_id, seq) WHERE status IN ('queued', 'retrying')`,
 	}
+}
+
+// addedColumn is a column a later version added to a table that an older
+// store already has: CREATE TABLE IF NOT EXISTS does not add it there.
+type addedColumn struct{ table, column, ddl string }
+
+// addedColumns lists them, oldest first. The DDL is the same for both
+// databases.
+var addedColumns = []addedColumn{
+	{"organizer_events", "reason", `TEXT NOT NULL DEFAULT ''`},
+	{"organizer_events", "decided_at", `BIGINT NOT NULL DEFAULT 0`},
+}
+
+// addColumns adds the columns an older store lacks, probing for each.
+func addColumns(ctx context.Context, q querier) error {
+	for _, c := range addedColumns {
+		if r, err := q.query(ctx, `SELECT `+c.column+` FROM `+c.table+` LIMIT 0`); err == nil {
+			r.Close()
+			continue
+		}
+		if _, err := q.exec(ctx, `ALTER TABLE `+c.table+` ADD COLUMN `+c.column+` `+c.ddl); err != nil {
+			return fmt.Errorf("adding %s.%s: %w", c.table, c.column, err)
+		}
+	}
+	return nil
 }

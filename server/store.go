@@ -45,8 +45,13 @@ type Event struct {
 	Payload    json.RawMessage `json:"payload,omitempty"`
 	Decision   json.RawMessage `json:"decision,omitempty"`
 	Results    []ActionResult  `json:"results"`
+	// Decisions is the event's decision log, oldest first, the current
+	// one last; only GET /v1/events/{id} fills it.
+	Decisions []DecisionEntry `json:"decisions,omitempty"`
 
-	seq int64 // arrival order in the store
+	seq       int64     // arrival order in the store
+	reason    Reason    // why the current generation was decided
+	decidedAt time.Time // when its decision was made; zero before
 }
 
 // decisionRecord is what the store keeps of a decision besides its body.
@@ -60,6 +65,9 @@ type ActionResult struct {
 	Attempts int    `json:"attempts"`
 	Calls    int    `json:"calls"` // provider API calls made for it, over every attempt
 	Error    string `json:"error,omitempty"`
+	// Before is what the item held before organizer applied the action,
+	// when the attempt read it: what a revert puts back.
+	Before *Prior `json:"before,omitempty"`
 }
 
 // newEvent is a webhook on its way into the store.
@@ -117,19 +125,23 @@ func insertEvents(ctx context.Context, q querier, evs []*newEvent) (map[string]b
 	return fresh, r.Err()
 }
 
-const eventColumns = `seq, id, provider, type, content_id, received_at, status, generation, attempts, error, updated_at, results`
+const eventColumns = `seq, id, provider, type, content_id, received_at, status, generation, attempts, error, updated_at, results, reason, decided_at`
 
 func scanEvent(r rows, extra ...any) (*Event, error) {
 	var e Event
-	var received, updated int64
-	var status, results string
-	dest := append([]any{&e.seq, &e.ID, &e.Provider, &e.Type, &e.ContentID, &received, &status, &e.Replays, &e.Attempts, &e.Error, &updated, &results}, extra...)
+	var received, updated, decided int64
+	var status, results, reason string
+	dest := append([]any{&e.seq, &e.ID, &e.Provider, &e.Type, &e.ContentID, &received, &status, &e.Replays, &e.Attempts, &e.Error, &updated, &results, &reason, &decided}, extra...)
 	if err := r.Scan(dest...); err != nil {
 		return nil, fmt.Errorf("reading an event: %w", err)
 	}
 	e.Status = Status(status)
 	e.ReceivedAt = time.UnixMicro(received).UTC()
 	e.UpdatedAt = time.UnixMicro(updated).UTC()
+	e.reason = decisionReason(reason)
+	if decided > 0 {
+		e.decidedAt = time.UnixMicro(decided).UTC()
+	}
 	e.Results = []ActionResult{}
 	if results != "" {
 		if err := json.Unmarshal([]byte(results), &e.Results); err != nil {
@@ -273,7 +285,7 @@ func (s store) read(ctx context.Context, ids []string) ([]pendingEvent, error) {
 func (s store) saveDecision(ctx context.Context, e *Event, d *decisionRecord, now time.Time) error {
 	err := s.writes.do(ctx, func(ctx context.Context, q querier, _ enqueueFunc) error {
 		_, err := q.exec(ctx,
-			`UPDATE organizer_events SET ruleset = $1, decision = $2, updated_at = $3 WHERE id = $4 AND generation = $5`,
+			`UPDATE organizer_events SET ruleset = $1, decision = $2, updated_at = $3, decided_at = $3 WHERE id = $4 AND generation = $5`,
 			d.ruleset, string(e.Decision), now.UnixMicro(), e.ID, e.Replays)
 		return err
 	})
@@ -311,7 +323,7 @@ func outcomeWrite(e *Event, d *decisionRecord, now time.Time, job *river.InsertM
 		}
 		if d != nil {
 			_, err = q.exec(ctx,
-				`UPDATE organizer_events SET status = $1, attempts = $2, results = $3, error = $4, updated_at = $5, ruleset = $6, decision = $7 WHERE id = $8 AND generation = $9`,
+				`UPDATE organizer_events SET status = $1, attempts = $2, results = $3, error = $4, updated_at = $5, decided_at = $5, ruleset = $6, decision = $7 WHERE id = $8 AND generation = $9`,
 				string(e.Status), e.Attempts, string(results), e.Error, now.UnixMicro(), d.ruleset, string(e.Decision), e.ID, e.Replays)
 		} else {
 			_, err = q.exec(ctx,
@@ -337,8 +349,11 @@ func outcomeWrite(e *Event, d *decisionRecord, now time.Time, job *river.InsertM
 func (s store) replay(ctx context.Context, id string, now time.Time) (gen int, found bool, err error) {
 	err = s.writes.do(ctx, func(ctx context.Context, q querier, enqueue enqueueFunc) error {
 		var g int
+		if err := archiveDecisions(ctx, q, []string{id}); err != nil {
+			return err
+		}
 		ok, err := queryOne(ctx, q,
-			`UPDATE organizer_events SET generation = generation + 1, status = 'queued', attempts = 0, ruleset = '', decision = '', results = '', error = '', updated_at = $1 WHERE id = $2 RETURNING generation`,
+			`UPDATE organizer_events SET generation = generation + 1, status = 'queued', attempts = 0, ruleset = '', decision = '', results = '', error = '', reason = 'replay', decided_at = 0, updated_at = $1 WHERE id = $2 RETURNING generation`,
 			[]any{now.UnixMicro(), id}, &g)
 		if err != nil || !ok {
 			gen, found = 0, false
@@ -363,9 +378,16 @@ func (s store) replayDead(ctx context.Context, provider string, now time.Time) (
 		var refs []eventRef
 		err := s.writes.do(ctx, func(ctx context.Context, q querier, enqueue enqueueFunc) error {
 			refs = refs[:0]
-			r, err := q.query(ctx, `UPDATE organizer_events SET generation = generation + 1, status = 'queued', attempts = 0, ruleset = '', decision = '', results = '', error = '', updated_at = $1
-				WHERE id IN (SELECT id FROM organizer_events WHERE status = 'dead' AND ($2 = '' OR provider = $2) ORDER BY seq LIMIT $3)
-				RETURNING id, generation`, now.UnixMicro(), provider, batch)
+			ids, err := queryStrings(ctx, q, `SELECT id FROM organizer_events WHERE status = 'dead' AND ($1 = '' OR provider = $1) ORDER BY seq LIMIT $2`, provider, batch)
+			if err != nil || len(ids) == 0 {
+				return err
+			}
+			if err := archiveDecisions(ctx, q, ids); err != nil {
+				return err
+			}
+			in, args := inList(ids, 1)
+			r, err := q.query(ctx, `UPDATE organizer_events SET generation = generation + 1, status = 'queued', attempts = 0, ruleset = '', decision = '', results = '', error = '', reason = 'replay', decided_at = 0, updated_at = $1
+				WHERE id IN (`+in+`) RETURNING id, generation`, append([]any{now.UnixMicro()}, args...)...)
 			if err != nil {
 				return err
 			}
