@@ -27,6 +27,7 @@ const (
 	codeInternal         apiCode = "internal"       // a fault of the service; its log says more
 	codeUnavailable      apiCode = "unavailable"    // a webhook could not be stored; send it again
 	codeNoRuleset        apiCode = "no_ruleset"     // no valid ruleset is loaded yet
+	codeConflict         apiCode = "conflict"       // the event is not in a state that allows it (approve, reject, revert)
 )
 
 // apiStatus is the HTTP status of each code.
@@ -46,6 +47,7 @@ var apiStatus = map[apiCode]int{
 	codeInternal:         http.StatusInternalServerError,
 	codeUnavailable:      http.StatusServiceUnavailable,
 	codeNoRuleset:        http.StatusServiceUnavailable,
+	codeConflict:         http.StatusConflict,
 }
 
 // apiError answers with the API's JSON error shape,

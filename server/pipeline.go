@@ -28,6 +28,8 @@ type attempt struct {
 	plan     engine.Plan     // the decision's plan, once decided
 	decision *decisionRecord // made in this attempt, not yet written
 	state    adapters.State  // the item as this attempt's enrichment read it
+	before   *engine.Content // the same, as the rules see it: what a revert puts back
+	revert   *revertSpec     // set when the decision is a revert: what the item must still hold
 }
 
 // runOwn is a run of a job of one event: a retry, a wait for order, a
@@ -81,8 +83,10 @@ func (s *Service) attempt(ctx context.Context, a *attempt) error {
 		}
 		a.decision = nil
 	}
-	results := apply(ctx, client, a, actions)
-	s.merge(e, results)
+	s.readBefore(ctx, client, a)
+	allowed, refused := conflicts(a.revert, a.before, actions)
+	results := apply(ctx, client, a, allowed)
+	s.merge(e, a.before, results, refused)
 	if err := applyError(results); err != nil {
 		return err
 	}
@@ -106,11 +110,13 @@ func (s *Service) decide(ctx context.Context, a *attempt, client adapters.Client
 	e := a.event
 	if e.Decision != nil {
 		var d struct {
-			Plan engine.Plan `json:"plan"`
+			Plan   engine.Plan `json:"plan"`
+			Revert *revertSpec `json:"revert"`
 		}
 		if err := json.Unmarshal(e.Decision, &d); err != nil {
 			return engine.Plan{}, permanent(fmt.Errorf("reading the recorded decision: %w", err))
 		}
+		a.revert = d.Revert
 		return d.Plan, nil
 	}
 	rs := s.rules.Current()
@@ -123,8 +129,13 @@ func (s *Service) decide(ctx context.Context, a *attempt, client adapters.Client
 	}
 	ev.ReceivedAt = e.ReceivedAt
 	if client != nil && ev.Content.ID != "" {
-		if a.state, err = enrich(ctx, client, &ev); err != nil {
+		var found bool
+		if a.state, found, err = enrich(ctx, client, &ev); err != nil {
 			return engine.Plan{}, err
+		}
+		if found {
+			content := ev.Content
+			a.before = &content
 		}
 	}
 	d := s.evaluate(ctx, rs, ev)
@@ -162,7 +173,7 @@ var errNoRuleset = errors.New("no valid ruleset is loaded yet; the event waits f
 // what the webhook said, so that rules for deletions still run. A client
 // that can apply from what it read returns that state, for this attempt's
 // apply.
-func enrich(ctx context.Context, client adapters.Client, ev *engine.Event) (adapters.State, error) {
+func enrich(ctx context.Context, client adapters.Client, ev *engine.Event) (adapters.State, bool, error) {
 	var content engine.Content
 	var state adapters.State
 	var err error
@@ -179,11 +190,11 @@ func enrich(ctx context.Context, client adapters.Client, ev *engine.Event) (adap
 			content.Title = ev.Content.Title
 		}
 		ev.Content = content
-		return state, nil
+		return state, true, nil
 	case errors.As(err, &ce) && ce.Status == 404:
-		return nil, nil
+		return nil, false, nil
 	default:
-		return nil, fmt.Errorf("fetching %s: %w", ev.Content.ID, err)
+		return nil, false, fmt.Errorf("fetching %s: %w", ev.Content.ID, err)
 	}
 }
 
@@ -203,13 +214,26 @@ const evalTimeout = 2 * time.Second
 
 // merge folds an attempt's results into the event's: an action done in an
 // earlier attempt keeps that result; the others take this attempt's.
-func (s *Service) merge(e *Event, results []adapters.Result) {
+// An action applied now records what the item held before (from the
+// state this attempt read), for a revert. A revert's refused actions
+// (conflicts, by index among all the plan's actions) take their places.
+func (s *Service) merge(e *Event, prior *engine.Content, results []adapters.Result, refused map[int]ActionResult) {
 	prev := e.Results
-	e.Results = make([]ActionResult, len(results))
-	for i, r := range results {
+	e.Results = make([]ActionResult, len(results)+len(refused))
+	next := 0
+	for i := range e.Results {
+		if ar, ok := refused[i]; ok {
+			e.Results[i] = ar
+			continue
+		}
+		r := results[next]
+		next++
 		ar := ActionResult{Action: r.Action.String(), Kind: string(r.Action.Kind), Outcome: string(r.Outcome), Calls: r.Calls, Attempts: 1}
 		if r.Err != nil {
 			ar.Error = r.Err.Error()
+		}
+		if r.Outcome == adapters.Applied {
+			ar.Before = before(prior, r.Action)
 		}
 		if i < len(prev) && prev[i].Action == ar.Action {
 			old := prev[i]

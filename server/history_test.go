@@ -1,0 +1,153 @@
+package server
+
+import (
+	"encoding/json"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/organizer-dev/organizer/adapters/vaultstream/vaultstreamtest"
+)
+
+// editRules rewrites the service's rules with old replaced by new and
+// reloads them.
+func (h *harness) editRules(old, new string) {
+	h.t.Helper()
+	path := filepath.Join(h.rules, "media.yaml")
+	text, err := os.ReadFile(path)
+	require.NoError(h.t, err)
+	require.Contains(h.t, string(text), old)
+	require.NoError(h.t, os.WriteFile(path, []byte(strings.Replace(string(text), old, new, 1)), 0o644))
+	status, out := h.do(http.MethodPost, "/v1/rules/reload", nil, nil)
+	require.Equal(h.t, http.StatusOK, status, "%v", out)
+}
+
+// A replay after a rules edit keeps both decisions, each with its
+// ruleset and reason; a dry-run replay shows the difference first and
+// changes nothing.
+func TestReplayKeepsEveryDecision(t *testing.T) {
+	h := startHarness(t)
+	h.sim.AddContent(vaultstreamtest.Content{ID: "c_1", Title: "Marketing reel"})
+	_, resp := h.send(webhook(t, "content.uploaded", map[string]any{"content_id": "c_1", "title": "Marketing reel"}))
+	id := resp["event_id"].(string)
+	first := h.waitFor(id, 5*time.Second, StatusApplied)
+	require.Len(t, first.Decisions, 1)
+	require.Equal(t, ReasonReceived, first.Decisions[0].Reason)
+	require.NotNil(t, first.Decisions[0].DecidedAt)
+
+	h.editRules("folder: Marketing", "folder: Brand")
+	status, dry := h.do(http.MethodPost, "/v1/events/"+id+"/replay?dry_run=true", nil, nil)
+	require.Equal(t, http.StatusOK, status, "%v", dry)
+	require.Equal(t, []any{map[string]any{"field": "folder", "before": "Marketing", "after": "Brand"}}, dry["changes"])
+	require.Equal(t, "Brand", dry["decision"].(map[string]any)["plan"].(map[string]any)["folder"])
+	require.Len(t, h.event(id).Decisions, 1, "a dry run stores nothing")
+	c, _ := h.sim.Content("c_1")
+	require.Equal(t, "Marketing", h.folderName(c.FolderID), "a dry run applies nothing")
+
+	status, _ = h.do(http.MethodPost, "/v1/events/"+id+"/replay", nil, nil)
+	require.Equal(t, http.StatusAccepted, status)
+	e := h.waitFor(id, 5*time.Second, StatusApplied)
+	require.Len(t, e.Decisions, 2)
+	require.Equal(t, []Reason{ReasonReceived, ReasonReplay}, []Reason{e.Decisions[0].Reason, e.Decisions[1].Reason})
+	require.NotEqual(t, e.Decisions[0].Ruleset, e.Decisions[1].Ruleset, "each decision keeps the digest of its rules")
+	require.Equal(t, first.Decisions[0].Ruleset, e.Decisions[0].Ruleset)
+	require.JSONEq(t, `"Marketing"`, string(field0(t, e.Decisions[0].Plan, "folder")))
+	require.JSONEq(t, `"Brand"`, string(field0(t, e.Decisions[1].Plan, "folder")))
+	require.Equal(t, "applied", e.Decisions[0].Results[0].Outcome, "the first decision keeps its results")
+	c, _ = h.sim.Content("c_1")
+	require.Equal(t, "Brand", h.folderName(c.FolderID))
+}
+
+// A revert puts the item back as the platform had it before organizer
+// changed it, as a new decision; reverting again changes nothing more.
+func TestRevertRestoresTheItem(t *testing.T) {
+	h := startHarness(t)
+	inbox := h.sim.AddFolder("Inbox")
+	h.sim.AddContent(vaultstreamtest.Content{ID: "c_1", Title: "Marketing reel", FolderID: inbox, Visibility: "private", Tags: []string{"raw"}})
+	_, resp := h.send(webhook(t, "content.uploaded", map[string]any{"content_id": "c_1", "title": "Marketing reel"}))
+	id := resp["event_id"].(string)
+	h.waitFor(id, 5*time.Second, StatusApplied)
+	c, _ := h.sim.Content("c_1")
+	require.Equal(t, "Marketing", h.folderName(c.FolderID))
+	require.Equal(t, "team", c.Visibility)
+
+	status, out := h.do(http.MethodPost, "/v1/events/"+id+"/revert", nil, nil)
+	require.Equal(t, http.StatusAccepted, status, "%v", out)
+	e := h.waitFor(id, 5*time.Second, StatusApplied)
+	require.Equal(t, ReasonRevert, e.Decisions[len(e.Decisions)-1].Reason)
+	c, _ = h.sim.Content("c_1")
+	require.Equal(t, "Inbox", h.folderName(c.FolderID))
+	require.Equal(t, "private", c.Visibility)
+	require.Equal(t, []string{"raw"}, c.Tags)
+
+	writes := len(h.sim.Writes())
+	status, out = h.do(http.MethodPost, "/v1/events/"+id+"/revert", nil, nil)
+	require.Equal(t, http.StatusAccepted, status, "%v", out)
+	require.Equal(t, true, out["already"])
+	time.Sleep(200 * time.Millisecond) // a second revert must enqueue nothing that could write
+	require.Equal(t, writes, len(h.sim.Writes()), "a second revert writes nothing")
+	require.Len(t, h.event(id).Decisions, 2)
+}
+
+// A value someone else changed since organizer set it is not overwritten:
+// the revert reports it as a conflict and puts back the rest.
+func TestRevertLeavesOthersChanges(t *testing.T) {
+	h := startHarness(t)
+	inbox := h.sim.AddFolder("Inbox")
+	h.sim.AddContent(vaultstreamtest.Content{ID: "c_1", Title: "Marketing reel", FolderID: inbox, Visibility: "private"})
+	_, resp := h.send(webhook(t, "content.uploaded", map[string]any{"content_id": "c_1", "title": "Marketing reel"}))
+	id := resp["event_id"].(string)
+	h.waitFor(id, 5*time.Second, StatusApplied)
+
+	// An editor makes it public by hand, through the platform's API.
+	status, _ := doJSON(t, http.MethodPatch, h.sim.URL()+"/content/c_1", []byte(`{"visibility": "org"}`),
+		http.Header{"Authorization": {"Bearer " + h.sim.Token()}, "Content-Type": {"application/json"}})
+	require.Equal(t, http.StatusOK, status)
+
+	status, out := h.do(http.MethodPost, "/v1/events/"+id+"/revert", nil, nil)
+	require.Equal(t, http.StatusAccepted, status, "%v", out)
+	e := h.waitFor(id, 5*time.Second, StatusApplied)
+	c, _ := h.sim.Content("c_1")
+	require.Equal(t, "Inbox", h.folderName(c.FolderID), "what nobody else touched is put back")
+	require.Equal(t, "org", c.Visibility, "the editor's change stays")
+	outcomes := map[string]string{}
+	for _, r := range e.Results {
+		outcomes[r.Kind] = r.Outcome
+	}
+	require.Equal(t, map[string]string{"folder": "applied", "visibility": "conflict"}, outcomes)
+}
+
+// An event still on its way, or one that changed nothing, has nothing to
+// revert: 409, and nothing recorded.
+func TestRevertRefusesWhatCannotBeReverted(t *testing.T) {
+	h := startHarness(t, recordOnly)
+	_, resp := h.send(webhook(t, "content.uploaded", map[string]any{"content_id": "c_1", "title": "Marketing reel"}))
+	id := resp["event_id"].(string)
+	h.waitFor(id, 5*time.Second, StatusRecorded)
+	status, out := h.do(http.MethodPost, "/v1/events/"+id+"/revert", nil, nil)
+	require.Equal(t, http.StatusConflict, status, "%v", out)
+	require.Len(t, h.event(id).Decisions, 1)
+	status, _ = h.do(http.MethodPost, "/v1/events/nope/revert", nil, nil)
+	require.Equal(t, http.StatusNotFound, status)
+}
+
+func (h *harness) folderName(id string) string {
+	for _, f := range h.sim.Folders() {
+		if f.ID == id {
+			return f.Name
+		}
+	}
+	return ""
+}
+
+func field0(t *testing.T, plan json.RawMessage, name string) json.RawMessage {
+	t.Helper()
+	var m map[string]json.RawMessage
+	require.NoError(t, json.Unmarshal(plan, &m))
+	return m[name]
+}

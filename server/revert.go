@@ -1,0 +1,354 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/riverqueue/river"
+
+	"github.com/organizer-dev/organizer/adapters"
+	"github.com/organizer-dev/organizer/engine"
+)
+
+// Undo. Each action an attempt applied records the value it replaced
+// (ActionResult.Before), read from the item in the same attempt. A revert
+// is a new decision of the event, reason "revert", whose plan puts those
+// values back and whose expectations are what organizer had set: it runs
+// through the same job, writer and apply path as any decision. A field
+// someone else changed since is left as it is and reported as a conflict.
+
+// Prior is what an item held before an action changed it.
+type Prior struct {
+	Value  any  `json:"value,omitempty"`
+	Absent bool `json:"absent,omitempty"` // the tag or metadata key was not there
+}
+
+// conflictOutcome is a revert's result for a field changed by someone else
+// since organizer set it: it is left as it is.
+const conflictOutcome = "conflict"
+
+// revertSpec is what a revert's stored decision carries besides its plan:
+// the generation it undoes and, per field, the value organizer had set,
+// which the item must still hold for the revert to touch it.
+type revertSpec struct {
+	Of     int           `json:"of"`
+	Expect []expectation `json:"expect"`
+}
+
+// expectation is one field a revert puts back: what organizer had set
+// there. Field is "folder", "visibility", "tag:<t>" or "metadata.<k>".
+type expectation struct {
+	Field  string `json:"field"`
+	Set    any    `json:"set"`
+	Absent bool   `json:"absent,omitempty"` // organizer removed it (a tag)
+}
+
+// before returns what the item held for an action, from its state read in
+// the same attempt before the action was applied.
+func before(c *engine.Content, a adapters.Action) *Prior {
+	if c == nil {
+		return nil
+	}
+	switch a.Kind {
+	case adapters.SetFolder:
+		return &Prior{Value: c.Folder}
+	case adapters.SetVisibility:
+		return &Prior{Value: c.Visibility}
+	case adapters.AddTag:
+		return &Prior{Absent: !slices.Contains(c.Tags, a.Value)}
+	case adapters.RemoveTag:
+		return &Prior{Absent: !slices.Contains(c.Tags, a.Value)}
+	case adapters.SetMetadata:
+		v, ok := c.Metadata[a.Key]
+		return &Prior{Value: v, Absent: !ok}
+	}
+	return nil // grants and derivatives are not undone
+}
+
+// revertOf builds the plan that puts back what a decision's plan changed,
+// and the expectations that guard it. It returns false when nothing the
+// decision applied can be put back.
+func revertOf(plan engine.Plan, results []ActionResult) (engine.Plan, []expectation, bool) {
+	actions := adapters.Actions(plan)
+	out := engine.Plan{Tags: []string{}, RemoveTags: []string{}, Permissions: []engine.Permission{},
+		Derivatives: []engine.Derivative{}, Notify: []engine.Notify{}}
+	var expect []expectation
+	for i, r := range results {
+		if i >= len(actions) || r.Outcome != string(adapters.Applied) || r.Before == nil || r.Action != actions[i].String() {
+			continue
+		}
+		a, b := actions[i], r.Before
+		switch a.Kind {
+		case adapters.SetFolder:
+			prev, _ := b.Value.(string)
+			if prev == "" {
+				continue // the item was in no folder: there is no "no folder" to move it back to
+			}
+			out.Folder = prev
+			expect = append(expect, expectation{Field: "folder", Set: a.Value})
+		case adapters.SetVisibility:
+			prev, _ := b.Value.(string)
+			if prev == "" {
+				continue
+			}
+			out.Visibility = prev
+			expect = append(expect, expectation{Field: "visibility", Set: a.Value})
+		case adapters.AddTag:
+			if b.Absent {
+				out.RemoveTags = append(out.RemoveTags, a.Value)
+				expect = append(expect, expectation{Field: "tag:" + a.Value, Set: a.Value})
+			}
+		case adapters.RemoveTag:
+			if !b.Absent {
+				out.Tags = append(out.Tags, a.Value)
+				expect = append(expect, expectation{Field: "tag:" + a.Value, Absent: true})
+			}
+		case adapters.SetMetadata:
+			if out.Metadata == nil {
+				out.Metadata = map[string]any{}
+			}
+			out.Metadata[a.Key] = b.Value // nil removes a key the item did not have
+			if b.Absent {
+				out.Metadata[a.Key] = nil
+			}
+			expect = append(expect, expectation{Field: "metadata." + a.Key, Set: a.Metadata})
+		}
+	}
+	return out, expect, len(expect) > 0
+}
+
+// holds reports whether the item still holds what organizer set for a
+// field, and if not, what it holds instead.
+func (x expectation) holds(c *engine.Content) (bool, any) {
+	switch {
+	case x.Field == "folder":
+		return c.Folder == x.Set, c.Folder
+	case x.Field == "visibility":
+		return c.Visibility == x.Set, c.Visibility
+	case len(x.Field) > 4 && x.Field[:4] == "tag:":
+		has := slices.Contains(c.Tags, x.Field[4:])
+		return has != x.Absent, has
+	case len(x.Field) > 9 && x.Field[:9] == "metadata.":
+		v, ok := c.Metadata[x.Field[9:]]
+		return ok && sameJSON(v, x.Set), v
+	}
+	return false, nil
+}
+
+// field names the field an action of a revert's plan writes, as its
+// expectations name them.
+func field(a adapters.Action) string {
+	switch a.Kind {
+	case adapters.AddTag, adapters.RemoveTag:
+		return "tag:" + a.Value
+	case adapters.SetMetadata:
+		return "metadata." + a.Key
+	}
+	return string(a.Kind)
+}
+
+// conflicts splits a revert's actions into those the item allows and, by
+// index, the results of those it does not: fields someone else changed
+// since organizer set them.
+func conflicts(spec *revertSpec, c *engine.Content, actions []adapters.Action) ([]adapters.Action, map[int]ActionResult) {
+	if spec == nil || c == nil {
+		return actions, nil
+	}
+	keep := actions[:0:0]
+	refused := map[int]ActionResult{}
+	for i, a := range actions {
+		ok := true
+		for _, x := range spec.Expect {
+			if x.Field != field(a) {
+				continue
+			}
+			if holds, now := x.holds(c); !holds {
+				ok = false
+				refused[i] = ActionResult{Action: a.String(), Kind: string(a.Kind), Outcome: conflictOutcome,
+					Error: fmt.Sprintf("changed since organizer set it (organizer set %v, the item now has %v): left as it is", show(x.Set, x.Absent), now)}
+			}
+		}
+		if ok {
+			keep = append(keep, a)
+		}
+	}
+	return keep, refused
+}
+
+func show(v any, absent bool) any {
+	if absent {
+		return "nothing"
+	}
+	return v
+}
+
+// revertEvent is POST /v1/events/{id}/revert: put back what the event's
+// latest decision changed. Reverting a revert again answers the revert
+// already made: reverts are idempotent.
+func (s *Service) revertEvent(c *gin.Context) {
+	id := c.Param("id")
+	out, err := s.revert(c.Request.Context(), id, time.Now())
+	switch {
+	case errors.Is(err, errNoEvent):
+		apiError(c, codeNotFound, "no event "+id)
+	case errors.Is(err, errNothingToRevert):
+		apiError(c, codeConflict, err.Error())
+	case err != nil:
+		s.internal(c, err)
+	default:
+		c.JSON(http.StatusAccepted, out)
+	}
+}
+
+var (
+	errNoEvent         = errors.New("no such event")
+	errNothingToRevert = errors.New("nothing to revert")
+)
+
+// revertAnswer is what a revert request gets back.
+type revertAnswer struct {
+	EventID    string `json:"event_id"`
+	Status     Status `json:"status"`
+	Generation int    `json:"generation"`
+	Fields     int    `json:"fields"` // how many fields the revert puts back
+	Already    bool   `json:"already,omitempty"`
+}
+
+// revert records the revert of an event's latest decision as its next
+// decision and enqueues its job, in one write.
+func (s *Service) revert(ctx context.Context, id string, now time.Time) (revertAnswer, error) {
+	e, err := s.store.get(ctx, id)
+	if err != nil {
+		return revertAnswer{}, err
+	}
+	if e == nil {
+		return revertAnswer{}, errNoEvent
+	}
+	if e.reason == ReasonRevert {
+		return revertAnswer{EventID: id, Status: e.Status, Generation: e.Replays, Already: true}, nil
+	}
+	if !e.Status.terminal() {
+		return revertAnswer{}, fmt.Errorf("%w: event %s is %s; wait for it to finish", errNothingToRevert, id, e.Status)
+	}
+	var d struct {
+		Ruleset string      `json:"ruleset"`
+		Plan    engine.Plan `json:"plan"`
+	}
+	if e.Decision == nil {
+		return revertAnswer{}, fmt.Errorf("%w: event %s has no decision", errNothingToRevert, id)
+	}
+	if err := json.Unmarshal(e.Decision, &d); err != nil {
+		return revertAnswer{}, fmt.Errorf("reading the decision of %s: %w", id, err)
+	}
+	plan, expect, ok := revertOf(d.Plan, e.Results)
+	if !ok {
+		return revertAnswer{}, fmt.Errorf("%w: event %s changed nothing organizer can put back (only folder, visibility, tags and metadata applied by it are)", errNothingToRevert, id)
+	}
+	body, err := json.Marshal(map[string]any{"ruleset": d.Ruleset, "matched": []string{}, "plan": plan,
+		"revert": revertSpec{Of: e.Replays, Expect: expect}})
+	if err != nil {
+		return revertAnswer{}, err
+	}
+	gen, err := s.store.supersede(ctx, id, e.Replays, ReasonRevert, string(body), now)
+	if err != nil {
+		return revertAnswer{}, err
+	}
+	s.log.Info("event reverted", "event_id", id, "of", e.Replays, "fields", len(expect))
+	return revertAnswer{EventID: id, Status: StatusQueued, Generation: gen, Fields: len(expect)}, nil
+}
+
+// supersede keeps an event's current decision in the history and starts
+// its next one with the given reason and decision body (empty: decide
+// again), queued for a job, in one write. It fails when the event is no
+// longer at generation gen: someone acted on it meanwhile.
+func (s store) supersede(ctx context.Context, id string, gen int, reason Reason, decision string, now time.Time) (int, error) {
+	var next int
+	err := s.writes.do(ctx, func(ctx context.Context, q querier, enqueue enqueueFunc) error {
+		if err := archiveDecisions(ctx, q, []string{id}); err != nil {
+			return err
+		}
+		decided := int64(0)
+		if decision != "" {
+			decided = now.UnixMicro()
+		}
+		ok, err := queryOne(ctx, q,
+			`UPDATE organizer_events SET generation = generation + 1, status = 'queued', attempts = 0, results = '', error = '',
+			  reason = $1, decision = $2, decided_at = $3, updated_at = $4 WHERE id = $5 AND generation = $6 RETURNING generation`,
+			[]any{string(reason), decision, decided, now.UnixMicro(), id, gen}, &next)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return fmt.Errorf("event %s changed meanwhile; try again", id)
+		}
+		return enqueue(ctx, []river.InsertManyParams{{Args: eventsArgs{Events: []eventRef{{ID: id, Generation: next}}}}})
+	})
+	if err != nil {
+		return 0, fmt.Errorf("recording the %s of %s: %w", reason, id, err)
+	}
+	return next, nil
+}
+
+// revertRun is POST /v1/sweeps/{run_id}/revert: revert every event of a
+// schedule's run that changed something.
+func (s *Service) revertRun(c *gin.Context) {
+	run := c.Param("run_id")
+	ids, err := queryStrings(c.Request.Context(), s.store.b.reader(),
+		`SELECT id FROM organizer_events WHERE substr(id, 1, $1) = $2 ORDER BY seq`, len(sweepEventID(run, "")), sweepEventID(run, ""))
+	if err != nil {
+		s.internal(c, err)
+		return
+	}
+	if len(ids) == 0 {
+		apiError(c, codeNotFound, "no run "+run+" with events (a run that changed nothing has none)")
+		return
+	}
+	out := gin.H{"run_id": run, "events": len(ids), "reverted": 0, "already": 0, "skipped": []gin.H{}}
+	skipped := []gin.H{}
+	for _, id := range ids {
+		a, err := s.revert(c.Request.Context(), id, time.Now())
+		switch {
+		case errors.Is(err, errNothingToRevert):
+			skipped = append(skipped, gin.H{"event_id": id, "reason": err.Error()})
+		case err != nil:
+			s.internal(c, err)
+			return
+		case a.Already:
+			out["already"] = out["already"].(int) + 1
+		default:
+			out["reverted"] = out["reverted"].(int) + 1
+		}
+	}
+	out["skipped"] = skipped
+	s.log.Info("run reverted", "run_id", run, "events", len(ids), "reverted", out["reverted"])
+	c.JSON(http.StatusAccepted, out)
+}
+
+// readBefore makes sure the attempt knows the item as it is before its
+// actions are applied. The first attempt read it to enrich the event; a
+// later one (a retry, an approval, a revert) reads it now, through
+// ReadState when the client has it, so that the apply does not read it
+// again. An item that cannot be read is left to the apply to report.
+func (s *Service) readBefore(ctx context.Context, client adapters.Client, a *attempt) {
+	if a.before != nil || a.event.ContentID == "" {
+		return
+	}
+	var content engine.Content
+	var err error
+	if sr, ok := client.(adapters.StateReader); ok {
+		content, a.state, err = sr.ReadState(ctx, a.event.ContentID)
+	} else {
+		content, err = client.Fetch(ctx, a.event.ContentID)
+	}
+	if err != nil {
+		a.state = nil
+		return
+	}
+	a.before = &content
+}
