@@ -2,7 +2,9 @@ package server
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -46,8 +48,7 @@ func TestReplayKeepsEveryDecision(t *testing.T) {
 	require.Equal(t, []any{map[string]any{"field": "folder", "before": "Marketing", "after": "Brand"}}, dry["changes"])
 	require.Equal(t, "Brand", dry["decision"].(map[string]any)["plan"].(map[string]any)["folder"])
 	require.Len(t, h.event(id).Decisions, 1, "a dry run stores nothing")
-	c, _ := h.sim.Content("c_1")
-	require.Equal(t, "Marketing", h.folderName(c.FolderID), "a dry run applies nothing")
+	require.Equal(t, "Marketing", h.folderOf("c_1"), "a dry run applies nothing")
 
 	status, _ = h.do(http.MethodPost, "/v1/events/"+id+"/replay", nil, nil)
 	require.Equal(t, http.StatusAccepted, status)
@@ -59,8 +60,7 @@ func TestReplayKeepsEveryDecision(t *testing.T) {
 	require.JSONEq(t, `"Marketing"`, string(field0(t, e.Decisions[0].Plan, "folder")))
 	require.JSONEq(t, `"Brand"`, string(field0(t, e.Decisions[1].Plan, "folder")))
 	require.Equal(t, "applied", e.Decisions[0].Results[0].Outcome, "the first decision keeps its results")
-	c, _ = h.sim.Content("c_1")
-	require.Equal(t, "Brand", h.folderName(c.FolderID))
+	require.Equal(t, "Brand", h.folderOf("c_1"))
 }
 
 // A revert puts the item back as the platform had it before organizer
@@ -73,7 +73,7 @@ func TestRevertRestoresTheItem(t *testing.T) {
 	id := resp["event_id"].(string)
 	h.waitFor(id, 5*time.Second, StatusApplied)
 	c, _ := h.sim.Content("c_1")
-	require.Equal(t, "Marketing", h.folderName(c.FolderID))
+	require.Equal(t, "Marketing", h.folderOf("c_1"))
 	require.Equal(t, "team", c.Visibility)
 
 	status, out := h.do(http.MethodPost, "/v1/events/"+id+"/revert", nil, nil)
@@ -81,7 +81,7 @@ func TestRevertRestoresTheItem(t *testing.T) {
 	e := h.waitFor(id, 5*time.Second, StatusApplied)
 	require.Equal(t, ReasonRevert, e.Decisions[len(e.Decisions)-1].Reason)
 	c, _ = h.sim.Content("c_1")
-	require.Equal(t, "Inbox", h.folderName(c.FolderID))
+	require.Equal(t, "Inbox", h.folderOf("c_1"))
 	require.Equal(t, "private", c.Visibility)
 	require.Equal(t, []string{"raw"}, c.Tags)
 
@@ -113,7 +113,7 @@ func TestRevertLeavesOthersChanges(t *testing.T) {
 	require.Equal(t, http.StatusAccepted, status, "%v", out)
 	e := h.waitFor(id, 5*time.Second, StatusApplied)
 	c, _ := h.sim.Content("c_1")
-	require.Equal(t, "Inbox", h.folderName(c.FolderID), "what nobody else touched is put back")
+	require.Equal(t, "Inbox", h.folderOf("c_1"), "what nobody else touched is put back")
 	require.Equal(t, "org", c.Visibility, "the editor's change stays")
 	outcomes := map[string]string{}
 	for _, r := range e.Results {
@@ -136,18 +136,53 @@ func TestRevertRefusesWhatCannotBeReverted(t *testing.T) {
 	require.Equal(t, http.StatusNotFound, status)
 }
 
-func (h *harness) folderName(id string) string {
-	for _, f := range h.sim.Folders() {
-		if f.ID == id {
-			return f.Name
-		}
-	}
-	return ""
-}
-
 func field0(t *testing.T, plan json.RawMessage, name string) json.RawMessage {
 	t.Helper()
 	var m map[string]json.RawMessage
 	require.NoError(t, json.Unmarshal(plan, &m))
 	return m[name]
+}
+
+// A schedule's run is reverted as a whole: every item it archived goes
+// back to its folder and visibility.
+func TestRevertRun(t *testing.T) {
+	h := startHarness(t)
+	library := h.sim.AddFolder("Library")
+	now := time.Now().UTC()
+	for i := range 20 {
+		h.sim.AddContent(vaultstreamtest.Content{ID: fmt.Sprintf("old_%02d", i), Title: "Old", FolderID: library, Visibility: "team",
+			CreatedAt: now.AddDate(-1, 0, 0), LastAccessed: now.AddDate(0, 0, -200)})
+	}
+	h.archiveSchedule("0 2 * * *", 100)
+	status, resp := h.do(http.MethodPost, "/v1/schedules/stale-content/run", nil, nil)
+	require.Equal(t, http.StatusAccepted, status, "%v", resp)
+	runID := resp["run_id"].(string)
+	h.lastRun("done")
+	h.waitForCount("applied", 20)
+	require.Equal(t, "Archive", h.folderOf("old_07"))
+
+	status, out := h.do(http.MethodPost, "/v1/sweeps/"+url.PathEscape(runID)+"/revert", nil, nil)
+	require.Equal(t, http.StatusAccepted, status, "%v", out)
+	require.EqualValues(t, 20, out["reverted"])
+	require.Eventually(t, func() bool {
+		for i := range 20 {
+			c, _ := h.sim.Content(fmt.Sprintf("old_%02d", i))
+			if c.FolderID != library || c.Visibility != "team" {
+				return false
+			}
+		}
+		return true
+	}, 10*time.Second, 20*time.Millisecond, "the run's items did not all go back")
+
+	status, _ = h.do(http.MethodPost, "/v1/sweeps/nope/revert", nil, nil)
+	require.Equal(t, http.StatusNotFound, status)
+}
+
+// waitForCount waits until n events have the status.
+func (h *harness) waitForCount(status string, n int) {
+	h.t.Helper()
+	require.Eventually(h.t, func() bool {
+		_, list := h.do(http.MethodGet, "/v1/events?status="+status+"&limit=500", nil, nil)
+		return len(list["items"].([]any)) == n
+	}, 15*time.Second, 20*time.Millisecond, "fewer than %d events are %s", n, status)
 }
