@@ -55,6 +55,7 @@ type Ruleset struct {
 	tags      tagTable  // every tag a rule names literally
 	digest    string
 	schedules []*Schedule
+	guards    []*guard                    // checked against the merged plan, in order
 	keys      []*fastpath.Key             // per rule, its index key (nil: none)
 	buckets   map[string]*fastpath.Bucket // by event type named in some rule's on:
 	others    sync.Map                    // event type -> *fastpath.Bucket, built on first use
@@ -141,6 +142,7 @@ func compileSet(set *rules.Set, opts ...Option) (*Ruleset, rules.ErrorList) {
 	for _, r := range set.Rules() {
 		rs.rules = append(rs.rules, c.rule(r))
 	}
+	rs.guards = c.compileGuards(set)
 	if len(c.errs) > 0 {
 		c.errs.Sort()
 		return nil, c.errs

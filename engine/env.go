@@ -15,6 +15,7 @@ type exprEnv struct {
 	Data     map[string]any    `expr:"data"`     // the raw provider payload
 	Now      time.Time         `expr:"now"`
 	Match    map[string]string `expr:"match"` // in templates: the captures of the rule's `matches`
+	Plan     planVars          `expr:"plan"`  // in guards: the merged plan
 
 	// Lists types lists.<name> for the first type check; compilation then
 	// replaces each use with the list's values.
@@ -60,4 +61,35 @@ func newEnv(ctx context.Context, ev *Event, now time.Time, budget *renderBudget)
 		Ctx:      ctx,
 		Budget:   budget,
 	}
+}
+
+// planVars is `plan` in guards: the merged plan, as its JSON shows it.
+type planVars struct {
+	Folder      string           `expr:"folder"`
+	Visibility  string           `expr:"visibility"`
+	Tags        []string         `expr:"tags"`
+	RemoveTags  []string         `expr:"remove_tags"`
+	Permissions []permissionVars `expr:"permissions"`
+	Metadata    map[string]any   `expr:"metadata"`
+}
+
+// permissionVars is one of plan.permissions.
+type permissionVars struct {
+	Team       string `expr:"team"`
+	User       string `expr:"user"`
+	Permission string `expr:"permission"`
+}
+
+// newPlanVars returns the plan as guards read it: lists empty, never nil.
+func newPlanVars(p *Plan) planVars {
+	perms := make([]permissionVars, len(p.Permissions))
+	for i, perm := range p.Permissions {
+		perms[i] = permissionVars{Team: perm.Team, User: perm.User, Permission: perm.Permission}
+	}
+	metadata := p.Metadata
+	if metadata == nil {
+		metadata = map[string]any{}
+	}
+	return planVars{Folder: p.Folder, Visibility: p.Visibility, Tags: orEmpty(p.Tags), RemoveTags: orEmpty(p.RemoveTags),
+		Permissions: perms, Metadata: metadata}
 }

@@ -58,6 +58,7 @@ func (rs *Ruleset) Evaluate(ctx context.Context, ev Event, opts ...EvalOption) D
 	} else {
 		rs.evaluateCandidates(st, b, d, &st.merger)
 	}
+	rs.checkGuards(st, d)
 	return *d
 }
 

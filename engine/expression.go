@@ -58,6 +58,7 @@ type compiled struct {
 	once      sync.Once
 	compiler  *exprCompiler
 	condition bool
+	guard     bool // a guard's condition, which may read plan
 }
 
 // node returns the compiled, checked syntax tree (before release).
@@ -77,7 +78,7 @@ func (c *compiled) vmProgram() (*vm.Program, error) {
 		return p, nil
 	}
 	c.once.Do(func() {
-		if p, err := c.compiler.program(c.source, c.condition); err == nil {
+		if p, err := c.compiler.program(c.source, c.condition, c.guard); err == nil {
 			c.program.Store(p)
 		}
 	})
@@ -90,6 +91,17 @@ func (c *compiled) vmProgram() (*vm.Program, error) {
 // compile compiles the expression src, found at rune offset off of the
 // scalar s. A condition must be boolean.
 func (c *exprCompiler) compile(s rules.Scalar, off int, src string, condition bool) (*compiled, *rules.Error) {
+	return c.compileIn(s, off, src, condition, false)
+}
+
+// compileGuard compiles a guard's condition: a rule condition that may also
+// read plan, the merged plan.
+func (c *exprCompiler) compileGuard(s rules.Scalar) (*compiled, *rules.Error) {
+	return c.compileIn(s, 0, s.Value, true, true)
+}
+
+// compileIn compiles an expression; guard says whether it may read plan.
+func (c *exprCompiler) compileIn(s rules.Scalar, off int, src string, condition, guard bool) (*compiled, *rules.Error) {
 	if len(src) > maxExprLen {
 		return nil, rules.Errorf(s.PosAt(off), "expression is %d bytes long; the limit is %d", len(src), maxExprLen)
 	}
@@ -100,7 +112,7 @@ func (c *exprCompiler) compile(s rules.Scalar, off int, src string, condition bo
 	if err := typeCheck(src, opts); err != nil {
 		return nil, c.positioned(s, off, err, condition)
 	}
-	p := &patcher{lists: c.lists}
+	p := &patcher{lists: c.lists, guard: guard}
 	program, err := expr.Compile(src, append(opts, expr.Patch(p))...)
 	if p.err != nil {
 		return nil, rules.Errorf(s.PosAt(off+p.err.From), "%s", p.err.Message)
@@ -108,14 +120,14 @@ func (c *exprCompiler) compile(s rules.Scalar, off int, src string, condition bo
 	if err != nil {
 		return nil, c.positioned(s, off, err, condition)
 	}
-	out := &compiled{source: src, usesMatch: p.usesMatch, compiler: c, condition: condition}
+	out := &compiled{source: src, usesMatch: p.usesMatch, compiler: c, condition: condition, guard: guard}
 	out.program.Store(program)
 	return out, nil
 }
 
 // program compiles an expression that is known to be valid, again.
-func (c *exprCompiler) program(src string, condition bool) (*vm.Program, error) {
-	opts := append(slices.Clip(c.base), expr.Patch(&patcher{lists: c.lists}))
+func (c *exprCompiler) program(src string, condition, guard bool) (*vm.Program, error) {
+	opts := append(slices.Clip(c.base), expr.Patch(&patcher{lists: c.lists, guard: guard}))
 	if condition {
 		opts = append(opts, expr.AsBool())
 	}
@@ -156,10 +168,12 @@ func (c *exprCompiler) positioned(s rules.Scalar, off int, err error, condition 
 
 var (
 	unknownName  = regexp.MustCompile(`^unknown name (\w+)`)
-	noField      = regexp.MustCompile(`^type engine\.(event|content)Vars has no field (\w+)`)
+	noField      = regexp.MustCompile(`^type engine\.(event|content|plan|permission)Vars has no field (\w+)`)
 	fieldsByType = map[string][]string{
-		"event":   {"id", "provider", "type", "received_at"},
-		"content": {"id", "title", "metadata", "folder", "tags", "visibility"},
+		"event":      {"id", "provider", "type", "received_at"},
+		"content":    {"id", "title", "metadata", "folder", "tags", "visibility"},
+		"plan":       {"folder", "visibility", "tags", "remove_tags", "permissions", "metadata"},
+		"permission": {"team", "user", "permission"},
 	}
 )
 
@@ -188,6 +202,8 @@ func friendly(msg string, condition bool) string {
 	}
 	msg = strings.ReplaceAll(msg, "engine.contentVars", "content")
 	msg = strings.ReplaceAll(msg, "engine.eventVars", "event")
+	msg = strings.ReplaceAll(msg, "engine.planVars", "plan")
+	msg = strings.ReplaceAll(msg, "engine.permissionVars", "permission")
 	return msg
 }
 
@@ -199,6 +215,7 @@ type patcher struct {
 	lists     map[string][]string
 	err       *file.Error
 	usesMatch bool
+	guard     bool // compiling a guard: plan may be read
 }
 
 func (p *patcher) fail(n ast.Node, format string, args ...any) {
@@ -216,6 +233,8 @@ func (p *patcher) Visit(node *ast.Node) {
 			p.fail(n, "unknown name %s", n.Value)
 		case n.Value == "match":
 			p.usesMatch = true
+		case n.Value == "plan" && !p.guard:
+			p.fail(n, "plan is the merged plan, which only guards can read: rules run before it exists")
 		}
 	case *ast.MemberNode:
 		id, ok := n.Node.(*ast.IdentifierNode)

@@ -10,7 +10,14 @@ type Decision struct {
 	Matched []string     `json:"matched"`
 	Plan    Plan         `json:"plan"`
 	Trace   []TraceEntry `json:"trace"`
+	// HeldBy names the guards that put the decision on hold, in order;
+	// Holds says why. A held decision's plan is not applied.
+	HeldBy []string `json:"held_by"`
+	Holds  []Hold   `json:"holds"`
 }
+
+// Held reports whether a guard put the decision on hold.
+func (d *Decision) Held() bool { return len(d.HeldBy) > 0 }
 
 // Plan is every action the matching rules ask for, merged.
 type Plan struct {
@@ -97,6 +104,7 @@ func (d Decision) MarshalJSON() ([]byte, error) {
 	type plain Decision
 	q := plain(d)
 	q.Matched, q.Trace = orEmpty(q.Matched), orEmpty(q.Trace)
+	q.HeldBy, q.Holds = orEmpty(q.HeldBy), orEmpty(q.Holds)
 	if q.Event.Data == nil {
 		q.Event.Data = map[string]any{}
 	}

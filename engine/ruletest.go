@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"reflect"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/organizer-dev/organizer/rules"
@@ -172,6 +173,8 @@ func compare(want *rules.Expectation, d *Decision) string {
 		got = d.Plan.Derivatives
 	case "notify":
 		got = d.Plan.Notify
+	case "held_by":
+		got = d.HeldBy
 	}
 	value := want.Value
 	if value == nil { // `folder:` with nothing after it: expect none
@@ -185,7 +188,23 @@ func compare(want *rules.Expectation, d *Decision) string {
 	if reflect.DeepEqual(w, g) {
 		return ""
 	}
-	return fmt.Sprintf("%s: want %s, got %s", want.Key, show(w), show(g))
+	msg := fmt.Sprintf("%s: want %s, got %s", want.Key, show(w), show(g))
+	if want.Key == "held_by" {
+		msg += holdReasons(d.Holds)
+	}
+	return msg
+}
+
+// holdReasons says why each guard that held the decision held it.
+func holdReasons(holds []Hold) string {
+	if len(holds) == 0 {
+		return " (no guard held the decision)"
+	}
+	parts := make([]string, len(holds))
+	for i, h := range holds {
+		parts[i] = fmt.Sprintf("%s at %s: %s", h.Guard, h.Position, h.Message)
+	}
+	return " (" + strings.Join(parts, "; ") + ")"
 }
 
 // normalize turns a value into its JSON form, with nil lists empty and, for

@@ -10,6 +10,7 @@ type File struct {
 	Lists     []*List
 	Schedules []*Schedule
 	Rules     []*Rule
+	Guards    []*Guard
 }
 
 // List is a named list of values, usable in expressions as lists.<name>.

@@ -39,6 +39,13 @@ func ParseFile(path string, text []byte) (*File, ErrorList) {
 				}
 			}
 		}},
+		{"guards", func(_, v *yaml.Node) {
+			for _, item := range w.list(v, "guards") {
+				if g := w.guard(item); g != nil {
+					f.Guards = append(f.Guards, g)
+				}
+			}
+		}},
 		{"rules", func(_, v *yaml.Node) {
 			for _, item := range w.list(v, "rules") {
 				if r := w.rule(item); r != nil {

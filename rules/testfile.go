@@ -34,7 +34,7 @@ type Expectation struct {
 
 // ExpectKeys are the keys an expect block may hold.
 var ExpectKeys = []string{"matched", "errors", "folder", "visibility", "tags", "remove_tags",
-	"permissions", "metadata", "derivatives", "notify"}
+	"permissions", "metadata", "derivatives", "notify", "held_by"}
 
 // EventKeys and ContentKeys are the fields of a normalized event.
 var (

@@ -43,6 +43,7 @@ func Validate(s *Set) ErrorList {
 		}
 	}
 	errs = append(errs, unreachable(s.Rules())...)
+	errs = append(errs, validateGuards(s)...)
 	seen := map[string]Pos{}
 	for _, tf := range s.Tests {
 		for _, c := range tf.Cases {

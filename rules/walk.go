@@ -2,6 +2,7 @@ package rules
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -37,6 +38,9 @@ func (w *walker) fields(n *yaml.Node, what string, known []field) map[string]*ya
 	names := make([]string, len(known))
 	for i, f := range known {
 		names[i] = f.name
+		if keys, ok := shapeKeys[what]; ok && !slices.Contains(keys, f.name) {
+			w.errorf(n, "internal error: %s field %q is missing from the rule-file schema", what, f.name)
+		}
 	}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		key, val := n.Content[i], n.Content[i+1]

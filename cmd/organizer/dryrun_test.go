@@ -47,7 +47,9 @@ func keys(m map[string]any) []string {
 // document and returns its trace entries.
 func requireDecisionShape(t *testing.T, doc map[string]any) []map[string]any {
 	t.Helper()
-	require.Equal(t, []string{"event", "matched", "plan", "ruleset", "trace"}, keys(doc))
+	require.Equal(t, []string{"event", "held_by", "holds", "matched", "plan", "ruleset", "trace"}, keys(doc))
+	require.IsType(t, []any{}, doc["held_by"], "held_by must be a list, [] when no guard holds the decision")
+	require.IsType(t, []any{}, doc["holds"], "holds must be a list, [] when no guard holds the decision")
 
 	require.IsType(t, map[string]any{}, doc["event"])
 	require.IsType(t, "", doc["ruleset"])

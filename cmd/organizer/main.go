@@ -7,6 +7,7 @@
 //	organizer dry-run --rules PATH --event FILE [--format text|json]
 //	organizer schedules --rules PATH [--now TIME] [--format text|json]
 //	organizer simulate vaultstream|shift72 [--addr HOST:PORT]
+//	organizer schema [--file rules|tests]
 //	organizer version
 package main
 
@@ -80,7 +81,19 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 	}
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	root.AddCommand(checkCommand(), testCommand(), dryRunCommand(), sweepCommand(), schedulesCommand(), serveCommand(), revertCommand(), benchCommand(), simulateCommand(), versionCommand())
+	root.AddCommand(
+		checkCommand(),
+		testCommand(),
+		dryRunCommand(),
+		sweepCommand(),
+		schedulesCommand(),
+		schemaCommand(),
+		serveCommand(),
+		revertCommand(),
+		benchCommand(),
+		simulateCommand(),
+		versionCommand(),
+	)
 	root.CompletionOptions.DisableDefaultCmd = true
 	return root
 }

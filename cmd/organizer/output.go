@@ -37,7 +37,11 @@ func printDecision(w io.Writer, d *engine.Decision) {
 		fmt.Fprintf(w, "title    %q\n", ev.Content.Title)
 	}
 	fmt.Fprintf(w, "ruleset  %s\n", d.Ruleset)
-	fmt.Fprintf(w, "matched  %s\n\n", orNone(strings.Join(d.Matched, ", ")))
+	fmt.Fprintf(w, "matched  %s\n", orNone(strings.Join(d.Matched, ", ")))
+	for _, h := range d.Holds {
+		fmt.Fprintf(w, "held by: %s (%s)\n", h.Guard, h.Message)
+	}
+	fmt.Fprintln(w)
 	fmt.Fprintln(w, "plan")
 	p := d.Plan
 	tw := tabwriter.NewWriter(w, 0, 2, 2, ' ', 0)
