@@ -47,6 +47,9 @@ type Config struct {
 	QueueRetention Duration `yaml:"queue_retention"` // River keeps finished jobs this long
 	CommitWindow   Duration `yaml:"commit_window"`   // the writer waits this long to commit writes together
 	MaxBatch       int      `yaml:"max_batch"`       // most writes (webhooks and pipeline writes) in one transaction
+	EchoWindow     Duration `yaml:"echo_window"`     // a content.updated reporting only what organizer wrote this recently is an echo
+	LoopLimit      int      `yaml:"loop_limit"`      // an item organizer changed this often within loop_window is held as a probable loop
+	LoopWindow     Duration `yaml:"loop_window"`
 
 	// Providers' API base URLs; the tokens come from the environment.
 	// A provider with no URL and token runs record-only.
@@ -157,6 +160,9 @@ func Defaults() Config {
 		QueueRetention:    Duration(7 * 24 * time.Hour),
 		CommitWindow:      Duration(time.Millisecond),
 		MaxBatch:          1000,
+		EchoWindow:        Duration(5 * time.Minute),
+		LoopLimit:         10,
+		LoopWindow:        Duration(10 * time.Minute),
 		Providers:         map[string]ProviderConfig{},
 		LogLevel:          "info",
 	}
@@ -223,6 +229,8 @@ func (c *Config) Validate() error {
 	check(c.JobTimeout > 0, "job_timeout must be positive")
 	check(c.Retention.D() >= time.Second, "retention must be at least 1s")
 	check(c.QueueRetention.D() >= time.Second, "queue_retention must be at least 1s")
+	check(c.EchoWindow >= 0, "echo_window must not be negative (0 turns echo detection off)")
+	check(c.LoopLimit >= 0 && c.LoopWindow >= 0, "loop_limit and loop_window must not be negative (0 turns the loop check off)")
 	check(c.RescueAfter.D() > 2*c.JobTimeout.D()+5*time.Second,
 		"rescue_after must be longer than twice job_timeout plus 5s (the longest run of a commit's job), or running work would be rescued")
 	for name, p := range c.Providers {

@@ -37,6 +37,8 @@ func (s *Service) routes() http.Handler {
 	v1.GET("/events/:id", s.getEvent)
 	v1.POST("/events/:id/replay", s.replayEvent)
 	v1.POST("/events/:id/revert", s.revertEvent)
+	v1.POST("/events/:id/approve", s.approveEvent)
+	v1.POST("/events/:id/reject", s.rejectEvent)
 	v1.POST("/sweeps/:run_id/revert", s.revertRun)
 	v1.GET("/dead-letters", s.listDeadLetters)
 	v1.POST("/dead-letters/replay", s.replayDeadLetters)

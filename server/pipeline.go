@@ -30,6 +30,8 @@ type attempt struct {
 	state    adapters.State  // the item as this attempt's enrichment read it
 	before   *engine.Content // the same, as the rules see it: what a revert puts back
 	revert   *revertSpec     // set when the decision is a revert: what the item must still hold
+	held     bool            // the new decision is held: a guard or the loop check
+	echo     bool            // the event only reports what organizer wrote: not decided
 }
 
 // runOwn is a run of a job of one event: a retry, a wait for order, a
@@ -69,6 +71,16 @@ func (s *Service) attempt(ctx context.Context, a *attempt) error {
 		return err
 	}
 	a.plan = plan
+	if a.echo {
+		e.Status, e.Error, e.Results = StatusEcho, "", []ActionResult{}
+		return s.finish(ctx, a)
+	}
+	if a.held {
+		// Nothing is applied until a person approves: the decision and
+		// the status are one write.
+		e.Status, e.Error, e.Results = StatusHeld, "", []ActionResult{}
+		return s.finish(ctx, a)
+	}
 	actions := adapters.Actions(plan)
 	if client == nil {
 		// Nothing is applied: the decision and the outcome are one write.
@@ -128,6 +140,9 @@ func (s *Service) decide(ctx context.Context, a *attempt, client adapters.Client
 		return engine.Plan{}, permanent(err)
 	}
 	ev.ReceivedAt = e.ReceivedAt
+	if a.echo, err = s.isEcho(ctx, e, ev); err != nil || a.echo {
+		return engine.Plan{}, err
+	}
 	if client != nil && ev.Content.ID != "" {
 		var found bool
 		if a.state, found, err = enrich(ctx, client, &ev); err != nil {
@@ -139,6 +154,12 @@ func (s *Service) decide(ctx context.Context, a *attempt, client adapters.Client
 		}
 	}
 	d := s.evaluate(ctx, rs, ev)
+	if !d.Held() && len(adapters.Actions(d.Plan)) > 0 {
+		if err := s.checkLoop(ctx, e, &d); err != nil {
+			return engine.Plan{}, err
+		}
+	}
+	a.held = d.Held()
 	body, err := json.Marshal(d)
 	if err != nil {
 		return engine.Plan{}, permanent(fmt.Errorf("encoding the decision: %w", err))

@@ -46,7 +46,7 @@ func (s *Service) deleteExpired(ctx context.Context, cutoff time.Time) (int, err
 	for {
 		var n int64
 		err := s.store.writes.do(ctx, func(ctx context.Context, q querier, _ enqueueFunc) error {
-			const expired = `SELECT id FROM organizer_events WHERE status IN ('applied', 'recorded', 'ignored') AND updated_at < $1 ORDER BY seq LIMIT $2`
+			const expired = `SELECT id FROM organizer_events WHERE status IN ('applied', 'recorded', 'ignored', 'rejected', 'echo') AND updated_at < $1 ORDER BY seq LIMIT $2`
 			if _, err := q.exec(ctx, `DELETE FROM organizer_notifications WHERE event_id IN (`+expired+`)`, cutoff.UnixMicro(), retentionBatch); err != nil {
 				return err
 			}

@@ -24,10 +24,19 @@ const (
 	StatusRecorded Status = "recorded" // decided; the provider has no API settings (record-only)
 	StatusIgnored  Status = "ignored"  // an event type the provider does not document: stored, not processed
 	StatusDead     Status = "dead"     // a dead letter: a permanent failure or retries exhausted
+	StatusHeld     Status = "held"     // decided, not applied: a guard or the loop check holds it for approval
+	StatusRejected Status = "rejected" // a held decision rejected: nothing applied
+	StatusEcho     Status = "echo"     // a content.updated reporting only what organizer itself just wrote: not decided
 )
 
+// terminal is true for a status no job acts on any more. A held event
+// waits for a person, not a job.
 func (s Status) terminal() bool {
-	return s == StatusApplied || s == StatusRecorded || s == StatusIgnored || s == StatusDead
+	switch s {
+	case StatusApplied, StatusRecorded, StatusIgnored, StatusDead, StatusHeld, StatusRejected, StatusEcho:
+		return true
+	}
+	return false
 }
 
 // Event is one webhook as the service keeps it, with what became of it.

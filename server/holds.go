@@ -1,0 +1,109 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+)
+
+// A held event waits for a person. POST /v1/events/{id}/approve applies
+// the held plan: the decision is kept as it was made (same plan, same
+// ruleset) and recorded again with reason approve, without its holds, and
+// the event's job applies it like any decision. POST /v1/events/{id}/reject
+// drops it: status rejected, reason reject, nothing applied. Both are in
+// the event's decision history and the log.
+
+var errNotHeld = errors.New("not held")
+
+// approveEvent is POST /v1/events/{id}/approve.
+func (s *Service) approveEvent(c *gin.Context) { s.settleHold(c, ReasonApprove) }
+
+// rejectEvent is POST /v1/events/{id}/reject.
+func (s *Service) rejectEvent(c *gin.Context) { s.settleHold(c, ReasonReject) }
+
+func (s *Service) settleHold(c *gin.Context, reason Reason) {
+	id := c.Param("id")
+	ctx := c.Request.Context()
+	e, err := s.store.get(ctx, id)
+	switch {
+	case err != nil:
+		s.internal(c, err)
+		return
+	case e == nil:
+		apiError(c, codeNotFound, "no event "+id)
+		return
+	case e.Status != StatusHeld:
+		apiError(c, codeConflict, fmt.Sprintf("event %s is %s, not held: only a held event can be approved or rejected", id, e.Status))
+		return
+	}
+	body, heldBy, err := released(e.Decision, reason)
+	if err != nil {
+		s.internal(c, fmt.Errorf("reading the held decision of %s: %w", id, err))
+		return
+	}
+	gen, err := s.store.settle(ctx, e, reason, body, time.Now())
+	if err != nil {
+		s.internal(c, err)
+		return
+	}
+	status := StatusQueued
+	if reason == ReasonReject {
+		status = StatusRejected
+	}
+	s.log.Info("held event "+string(reason)+"d", "event_id", id, "held_by", heldBy)
+	c.JSON(http.StatusAccepted, gin.H{"event_id": id, "status": status, "generation": gen})
+}
+
+// released is a held decision as approved or rejected: an approval drops
+// its holds (so the plan is applied) and keeps what held it under
+// "approved_holds"; a rejection keeps it as it was.
+func released(decision json.RawMessage, reason Reason) (string, []string, error) {
+	var d map[string]json.RawMessage
+	if err := json.Unmarshal(decision, &d); err != nil {
+		return "", nil, err
+	}
+	var heldBy []string
+	if err := json.Unmarshal(d["held_by"], &heldBy); err != nil {
+		return "", nil, err
+	}
+	if reason == ReasonApprove {
+		d["approved_holds"] = d["holds"]
+		d["held_by"], d["holds"] = json.RawMessage("[]"), json.RawMessage("[]")
+	}
+	out, err := json.Marshal(d)
+	return string(out), heldBy, err
+}
+
+// settle records the approval or rejection of a held event as its next
+// decision, in one write: an approval queues its job, a rejection ends it.
+func (s store) settle(ctx context.Context, e *Event, reason Reason, decision string, now time.Time) (int, error) {
+	if reason == ReasonApprove {
+		return s.supersede(ctx, e.ID, e.Replays, reason, decision, now)
+	}
+	var next int
+	err := s.writes.do(ctx, func(ctx context.Context, q querier, _ enqueueFunc) error {
+		if err := archiveDecisions(ctx, q, []string{e.ID}); err != nil {
+			return err
+		}
+		ok, err := queryOne(ctx, q,
+			`UPDATE organizer_events SET generation = generation + 1, status = 'rejected', results = '', error = '',
+			  reason = $1, decision = $2, decided_at = $3, updated_at = $3 WHERE id = $4 AND generation = $5 AND status = 'held' RETURNING generation`,
+			[]any{string(reason), decision, now.UnixMicro(), e.ID, e.Replays}, &next)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return fmt.Errorf("%w: event %s changed meanwhile", errNotHeld, e.ID)
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("rejecting %s: %w", e.ID, err)
+	}
+	return next, nil
+}
