@@ -49,6 +49,9 @@ type riverBackend[TTx any] struct {
 	r        querier
 	pinger   func(ctx context.Context) error
 	closer   func()
+	// background, if set, runs from start until stop.
+	background func(ctx context.Context)
+	stopBg     context.CancelFunc
 }
 
 func (b *riverBackend[TTx]) inTx(ctx context.Context, fn func(q querier, enqueue enqueueFunc) error) error {
@@ -75,13 +78,31 @@ func (b *riverBackend[TTx]) inTx(ctx context.Context, fn func(q querier, enqueue
 	return nil
 }
 
-func (b *riverBackend[TTx]) reader() querier                 { return b.r }
-func (b *riverBackend[TTx]) start(ctx context.Context) error { return b.client.Start(ctx) }
-func (b *riverBackend[TTx]) stop(ctx context.Context) error  { return b.client.Stop(ctx) }
-func (b *riverBackend[TTx]) ping(ctx context.Context) error  { return b.pinger(ctx) }
-func (b *riverBackend[TTx]) close()                          { b.closer() }
-func (b *riverBackend[TTx]) kind() string                    { return b.name }
-func (b *riverBackend[TTx]) committers() int                 { return b.parallel }
+func (b *riverBackend[TTx]) reader() querier { return b.r }
+func (b *riverBackend[TTx]) start(ctx context.Context) error {
+	if err := b.client.Start(ctx); err != nil {
+		return err
+	}
+	if b.background != nil {
+		bg, cancel := context.WithCancel(ctx)
+		b.stopBg = cancel
+		go b.background(bg)
+	}
+	return nil
+}
+
+func (b *riverBackend[TTx]) stop(ctx context.Context) error {
+	err := b.client.Stop(ctx)
+	if b.stopBg != nil {
+		b.stopBg()
+	}
+	return err
+}
+
+func (b *riverBackend[TTx]) ping(ctx context.Context) error { return b.pinger(ctx) }
+func (b *riverBackend[TTx]) close()                         { b.closer() }
+func (b *riverBackend[TTx]) kind() string                   { return b.name }
+func (b *riverBackend[TTx]) committers() int                { return b.parallel }
 
 // queueSettings are the River settings the service derives from its config.
 type queueSettings struct {
@@ -91,6 +112,7 @@ type queueSettings struct {
 	rescueAfter    time.Duration
 	queueRetention time.Duration
 	logger         *slog.Logger
+	clientID       string // River's id of this process ("" lets River choose)
 }
 
 func (s queueSettings) riverConfig(workers *river.Workers) *river.Config {
@@ -110,6 +132,7 @@ func (s queueSettings) riverConfig(workers *river.Workers) *river.Config {
 		// organizer_events anyway.
 		DiscardedJobRetentionPeriod: keep,
 		Logger:                      s.logger,
+		ID:                          s.clientID,
 	}
 }
 
@@ -224,13 +247,41 @@ func openPostgres(ctx context.Context, url string, s queueSettings, workers *riv
 		pool.Close()
 		return nil, fmt.Errorf("preparing the PostgreSQL schema: %w", err)
 	}
-	client, err := river.NewClient(driver, s.riverConfig(workers))
+	// Jobs left running by replicas that are gone are taken up now, and
+	// every few seconds by every replica (liveness.go).
+	log := s.logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	live, err := registerLiveness(ctx, url, pool, log)
 	if err != nil {
 		pool.Close()
+		return nil, err
+	}
+	closeAll := func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_, _ = pool.Exec(ctx, `DELETE FROM organizer_workers WHERE id = $1`, live.id)
+		live.close(ctx)
+		pool.Close()
+	}
+	n, err := reclaimDead(ctx, pool)
+	if err != nil {
+		closeAll()
+		return nil, err
+	}
+	if n > 0 {
+		log.Info("attempts interrupted by a stopped replica are taken up again", "jobs", n)
+	}
+	s.clientID = live.id
+	client, err := river.NewClient(driver, s.riverConfig(workers))
+	if err != nil {
+		closeAll()
 		return nil, fmt.Errorf("starting the queue: %w", err)
 	}
 	return &riverBackend[pgx.Tx]{
-		name: "postgres", parallel: 4, client: client,
+		background: func(ctx context.Context) { watchLiveness(ctx, live, pool) },
+		name:       "postgres", parallel: 4, client: client,
 		begin: func(ctx context.Context) (pgx.Tx, querier, error) {
 			tx, err := pool.Begin(ctx)
 			return tx, pgxQuerier{tx}, err
@@ -243,7 +294,7 @@ func openPostgres(ctx context.Context, url string, s queueSettings, workers *riv
 		},
 		r:      pgxQuerier{pool},
 		pinger: pool.Ping,
-		closer: pool.Close,
+		closer: closeAll,
 	}, nil
 }
 

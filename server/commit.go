@@ -91,10 +91,16 @@ func (s *Service) firstAttempt(ctx context.Context, e *Event, deadline time.Time
 	case <-ctx.Done():
 		return false, s.handOn(ctx, a, 0, 0)
 	}
+	p := s.gate(e.Provider)
+	if !p.ok { // the provider is down: its own job waits for it, using no attempt
+		e.Status, e.Error = StatusRetrying, pausedError(e.Provider, p.wait)
+		return false, s.handOn(ctx, a, 0, p.wait)
+	}
 	e.Attempts = 1
 	actx, cancel := context.WithTimeout(ctx, s.cfg.JobTimeout.D())
 	err = s.attempt(actx, a)
 	cancel()
+	s.observeCall(e.Provider, p, err)
 	if err == nil {
 		return true, nil
 	}

@@ -34,22 +34,23 @@ type Config struct {
 	WriteTimeout      Duration `yaml:"write_timeout"`
 	ShutdownTimeout   Duration `yaml:"shutdown_timeout"` // how long SIGTERM waits for in-flight work
 
-	Workers        int      `yaml:"workers"`         // events processed at once
-	MaxAttempts    int      `yaml:"max_attempts"`    // tries before an event is dead-lettered
-	RetryHorizon   Duration `yaml:"retry_horizon"`   // an event still failing this long after it arrived is dead-lettered
-	RetryBase      Duration `yaml:"retry_base"`      // first retry delay; doubles, with jitter
-	RetryMax       Duration `yaml:"retry_max"`       // longest retry delay
-	SnoozeMax      Duration `yaml:"snooze_max"`      // cap on a provider's Retry-After
-	JobTimeout     Duration `yaml:"job_timeout"`     // one attempt at one event
-	RescueAfter    Duration `yaml:"rescue_after"`    // a crashed attempt is retried after this
-	OrderWait      Duration `yaml:"order_wait"`      // recheck delay while an earlier event of the item is pending
-	Retention      Duration `yaml:"retention"`       // decided events are deleted this long after their last update
-	QueueRetention Duration `yaml:"queue_retention"` // River keeps finished jobs this long
-	CommitWindow   Duration `yaml:"commit_window"`   // the writer waits this long to commit writes together
-	MaxBatch       int      `yaml:"max_batch"`       // most writes (webhooks and pipeline writes) in one transaction
-	EchoWindow     Duration `yaml:"echo_window"`     // a content.updated reporting only what organizer wrote this recently is an echo
-	LoopLimit      int      `yaml:"loop_limit"`      // an item organizer changed this often within loop_window is held as a probable loop
-	LoopWindow     Duration `yaml:"loop_window"`
+	Workers        int           `yaml:"workers"`         // events processed at once
+	MaxAttempts    int           `yaml:"max_attempts"`    // tries before an event is dead-lettered
+	RetryHorizon   Duration      `yaml:"retry_horizon"`   // an event still failing this long after it arrived is dead-lettered
+	RetryBase      Duration      `yaml:"retry_base"`      // first retry delay; doubles, with jitter
+	RetryMax       Duration      `yaml:"retry_max"`       // longest retry delay
+	SnoozeMax      Duration      `yaml:"snooze_max"`      // cap on a provider's Retry-After
+	Breaker        BreakerConfig `yaml:"breaker"`         // pauses a failing provider's events (see BreakerConfig)
+	JobTimeout     Duration      `yaml:"job_timeout"`     // one attempt at one event
+	RescueAfter    Duration      `yaml:"rescue_after"`    // a crashed attempt is retried after this
+	OrderWait      Duration      `yaml:"order_wait"`      // recheck delay while an earlier event of the item is pending
+	Retention      Duration      `yaml:"retention"`       // decided events are deleted this long after their last update
+	QueueRetention Duration      `yaml:"queue_retention"` // River keeps finished jobs this long
+	CommitWindow   Duration      `yaml:"commit_window"`   // the writer waits this long to commit writes together
+	MaxBatch       int           `yaml:"max_batch"`       // most writes (webhooks and pipeline writes) in one transaction
+	EchoWindow     Duration      `yaml:"echo_window"`     // a content.updated reporting only what organizer wrote this recently is an echo
+	LoopLimit      int           `yaml:"loop_limit"`      // an item organizer changed this often within loop_window is held as a probable loop
+	LoopWindow     Duration      `yaml:"loop_window"`
 
 	// Providers' API base URLs; the tokens come from the environment.
 	// A provider with no URL and token runs record-only.
@@ -153,6 +154,7 @@ func Defaults() Config {
 		RetryBase:         Duration(time.Second),
 		RetryMax:          Duration(10 * time.Minute),
 		SnoozeMax:         Duration(time.Hour),
+		Breaker:           BreakerConfig{Failures: 5, Window: Duration(time.Minute), OpenFor: Duration(30 * time.Second), MaxOpenFor: Duration(5 * time.Minute)},
 		JobTimeout:        Duration(time.Minute),
 		RescueAfter:       Duration(3 * time.Minute),
 		OrderWait:         Duration(100 * time.Millisecond),
@@ -227,6 +229,9 @@ func (c *Config) Validate() error {
 	check(c.MaxBatch > 0, "max_batch must be positive")
 	check(c.RetryBase > 0 && c.RetryMax >= c.RetryBase, "retry_base must be positive and at most retry_max")
 	check(c.JobTimeout > 0, "job_timeout must be positive")
+	check(c.Breaker.Failures >= 0, "breaker.failures must be 0 (no breaker) or more")
+	check(c.Breaker.Failures == 0 || (c.Breaker.Window > 0 && c.Breaker.OpenFor > 0 && c.Breaker.MaxOpenFor >= c.Breaker.OpenFor),
+		"breaker.window and breaker.open_for must be positive, and breaker.max_open_for at least breaker.open_for")
 	check(c.Retention.D() >= time.Second, "retention must be at least 1s")
 	check(c.QueueRetention.D() >= time.Second, "queue_retention must be at least 1s")
 	check(c.EchoWindow >= 0, "echo_window must not be negative (0 turns echo detection off)")

@@ -73,6 +73,7 @@ func testConfig(t *testing.T, rulesDir string) Config {
 	cfg.RetryMax = Duration(time.Second)
 	cfg.OrderWait = Duration(20 * time.Millisecond)
 	cfg.ShutdownTimeout = Duration(10 * time.Second)
+	cfg.Breaker.OpenFor, cfg.Breaker.MaxOpenFor = Duration(100*time.Millisecond), Duration(500*time.Millisecond)
 	return cfg
 }
 
@@ -83,8 +84,14 @@ func serve(t *testing.T, cfg Config) (*Service, string, func() error) {
 	reg := testRegistry(cfg)
 	clients := map[string]adapters.Client{}
 	for name, p := range cfg.Providers {
-		if p.APIURL != "" && p.Token != "" && name == vaultstream.Name {
+		if p.APIURL == "" || p.Token == "" {
+			continue
+		}
+		switch name {
+		case vaultstream.Name:
 			clients[name] = vaultstream.NewClient(p.APIURL, p.Token)
+		case shift72.Name:
+			clients[name] = shift72.NewClient(p.APIURL, p.Token)
 		}
 	}
 	log := slog.New(slog.NewJSONHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))

@@ -24,6 +24,7 @@ type metrics struct {
 	deadLetters   *prometheus.CounterVec
 	reloads       *prometheus.CounterVec
 	rulesetLoaded prometheus.Gauge
+	breakerOpen   *prometheus.GaugeVec
 }
 
 func newMetrics(s *Service) *metrics {
@@ -61,6 +62,12 @@ func newMetrics(s *Service) *metrics {
 		rulesetLoaded: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "organizer_ruleset_loaded_timestamp_seconds", Help: "When the ruleset in force was loaded.",
 		}),
+		breakerOpen: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "organizer_provider_breaker_open", Help: "1 while a provider's circuit breaker pauses its events (the provider is failing), else 0.",
+		}, []string{"provider"}),
+	}
+	for name := range s.breakers {
+		m.breakerOpen.WithLabelValues(name).Set(0)
 	}
 	// count reads the events per status once, for the statuses given.
 	count := func(sts ...Status) func() float64 {
@@ -79,7 +86,7 @@ func newMetrics(s *Service) *metrics {
 		}
 	}
 	m.reg.MustRegister(m.webhooks, m.intake, m.batch, m.matches, m.decisions, m.actions, m.outcomes,
-		m.deadLetters, m.reloads, m.rulesetLoaded,
+		m.deadLetters, m.reloads, m.rulesetLoaded, m.breakerOpen,
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "organizer_queue_depth", Help: "Events waiting to be processed (queued or retrying)."},
 			count(StatusQueued, StatusRetrying)),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "organizer_dead_letters_current", Help: "Events in the dead letters now (organizer_dead_letters_total counts those ever dead-lettered)."}, count(StatusDead)),

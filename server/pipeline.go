@@ -50,9 +50,15 @@ func (s *Service) runOwn(ctx context.Context, a *attempt) error {
 		return river.JobSnooze(orderWait(s.cfg.OrderWait.D(), a.snoozes))
 	}
 	a.event = evs[0].Event
+	p := s.gate(a.event.Provider)
+	if !p.ok { // the provider is down: wait for it without using an attempt
+		return river.JobSnooze(p.wait)
+	}
 	a.event.Attempts = a.number
 	a.last = a.last || s.pastHorizon(a.event)
-	if err := s.attempt(ctx, a); err != nil {
+	err = s.attempt(ctx, a)
+	s.observeCall(a.event.Provider, p, err)
+	if err != nil {
 		return s.fail(ctx, a, err)
 	}
 	return nil
@@ -348,10 +354,13 @@ func (s *Service) judge(e *Event, err error, last bool) (v verdict, wait time.Du
 }
 
 // pastHorizon is true once an event has been failing for retry_horizon
-// since it arrived: its next failure dead-letters it, whatever attempts it
-// has left. A provider down for hours then costs waiting, not events.
+// since it arrived, not counting the time its provider's breaker kept it
+// from trying: its next failure dead-letters it, whatever attempts it has
+// left. A provider down for hours, or days, then costs waiting, not events.
 func (s *Service) pastHorizon(e *Event) bool {
-	return time.Since(e.ReceivedAt) >= s.cfg.RetryHorizon.D()
+	now := time.Now()
+	failing := now.Sub(e.ReceivedAt) - s.breakers[e.Provider].paused(e.ReceivedAt, now)
+	return failing >= s.cfg.RetryHorizon.D()
 }
 
 // snooze is how long a rate-limited event waits: the platform's

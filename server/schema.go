@@ -12,7 +12,15 @@ import (
 
 var (
 	sqliteSchema   = schema("INTEGER PRIMARY KEY AUTOINCREMENT", "INTEGER", "BLOB")
-	postgresSchema = schema("BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY", "BIGINT", "BYTEA")
+	postgresSchema = append(schema("BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY", "BIGINT", "BYTEA"),
+		// The replicas, each with the key of the advisory lock it holds
+		// while it runs (liveness.go).
+		`CREATE SEQUENCE IF NOT EXISTS organizer_worker_keys`,
+		`CREATE TABLE IF NOT EXISTS organizer_workers (
+	id         TEXT    NOT NULL PRIMARY KEY,
+	lock_key   INTEGER NOT NULL,
+	started_at BIGINT  NOT NULL
+)`)
 )
 
 // schema is the tables' DDL with each database's names for an

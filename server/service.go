@@ -25,7 +25,8 @@ type Service struct {
 	cfg      Config
 	registry *adapters.Registry
 	clients  map[string]adapters.Client
-	notifier sender // delivers notify actions
+	breakers map[string]*breaker // per provider with a client: pauses its events while it is down
+	notifier sender              // delivers notify actions
 	log      *slog.Logger
 
 	backend backend
@@ -50,7 +51,7 @@ func New(ctx context.Context, cfg Config, registry *adapters.Registry, clients m
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("invalid configuration: %w", err)
 	}
-	s := &Service{cfg: cfg, registry: registry, clients: clients, log: log}
+	s := &Service{cfg: cfg, registry: registry, clients: clients, log: log, breakers: newBreakers(cfg.Breaker, clients)}
 	s.metrics = newMetrics(s)
 	workers := river.NewWorkers()
 	if err := river.AddWorkerSafely(workers, &eventsWorker{s: s}); err != nil {

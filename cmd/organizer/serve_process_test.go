@@ -116,6 +116,63 @@ func TestServeSIGKILLUnderLoad(t *testing.T) {
 	}
 }
 
+// pgKillConfig keeps the default rescue_after (3m): on PostgreSQL a
+// restarted replica takes up the attempts a SIGKILL cut short because the
+// dead process's liveness lock is gone, not because rescue_after passed.
+const pgKillConfig = `workers: 8
+max_attempts: 12
+job_timeout: 5s
+retry_base: 100ms
+retry_max: 1s
+order_wait: 20ms
+shutdown_timeout: 10s
+log_level: info
+`
+
+// A SIGKILL on PostgreSQL, with attempts under way at a slow platform:
+// after a restart the attempts the kill cut short resume at once (within
+// 30 s, far sooner than rescue_after's 3 minutes), and every item is
+// organized with each write made once.
+func TestServePostgresSIGKILLResumesAtRestart(t *testing.T) {
+	t.Parallel()
+	dsn := os.Getenv("ORGANIZER_TEST_POSTGRES")
+	if dsn == "" {
+		t.Skip("set ORGANIZER_TEST_POSTGRES=postgres://postgres@127.0.0.1:5432/test?sslmode=disable to run the PostgreSQL tests")
+	}
+	organizerBinary(t) // skips under -short before a database is made
+	store := freshDatabase(t, dsn)
+	pt := newProcTest(t, pgKillConfig, 200*time.Millisecond, store) // every attempt takes over half a second
+	ds := pt.deliveries(t, "k", 80)
+	ids := idsOf(ds)
+
+	p := pt.start(t, "organizer #1")
+	results, killedAt := loadUntil(t, pt, p, ds, int64(len(ds)/2), p.kill)
+	require.True(t, p.exited())
+	acked, todo := splitAcked(t, ds, results)
+	var inFlight int
+	for _, r := range pt.sim.Requests() {
+		if r.Time.Before(killedAt) && r.Time.Add(200*time.Millisecond).After(killedAt) {
+			inFlight++
+		}
+	}
+	t.Logf("SIGKILL with %d acknowledged and %d API calls in flight", len(acked), inFlight)
+	require.NotZero(t, inFlight, "the kill came while attempts were under way")
+
+	p2 := pt.start(t, "organizer #2")
+	restarted := time.Now()
+	requirePresent(t, pt.client, p2.url, acked, "acknowledged")
+	for i, r := range pt.send(todo, to(p2)) {
+		require.True(t, r.acked(), "redelivery of %s: %v", todo[i].eventID, r.err)
+	}
+	waitApplied(t, pt.client, ids, 30*time.Second, p2.url)
+	t.Logf("all %d events applied %v after the restart", len(ids), time.Since(restarted).Round(100*time.Millisecond))
+	requireItemsOrganized(t, pt.sim, ds)
+	require.Contains(t, p2.stderr.String(), "attempts interrupted by a stopped replica are taken up again")
+	if lines := errorLines(p2.stderr.String()); len(lines) > 0 {
+		t.Logf("organizer #2 logged %d errors, first: %s", len(lines), lines[0])
+	}
+}
+
 // SIGTERM under load: the process finishes what is in flight and exits 0
 // within the shutdown timeout; every acknowledged webhook is stored, and
 // after a restart everything is applied, each write made once.
