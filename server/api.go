@@ -94,6 +94,10 @@ func (s *Service) getEvent(c *gin.Context) {
 			s.internal(c, err)
 			return
 		}
+		if e.Decision, err = s.withEvent(e); err != nil {
+			s.internal(c, err)
+			return
+		}
 		e.Results = append(e.Results, notes...)
 		c.JSON(http.StatusOK, e)
 	}

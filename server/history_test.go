@@ -186,3 +186,34 @@ func (h *harness) waitForCount(status string, n int) {
 		return len(list["items"].([]any)) == n
 	}, 15*time.Second, 20*time.Millisecond, "fewer than %d events are %s", n, status)
 }
+
+// The log keeps a decision without its event (the row and payload hold
+// it), and GET shows the decision whole: the event with its data, and the
+// content as the rules saw it, the platform's copy.
+func TestStoredDecisionShownWhole(t *testing.T) {
+	h := startHarness(t)
+	h.sim.AddContent(vaultstreamtest.Content{ID: "c_1", Title: "Marketing reel", Metadata: map[string]any{"department": "Brand"}})
+	_, resp := h.send(webhook(t, "content.uploaded", map[string]any{"content_id": "c_1", "title": "Marketing reel"}))
+	id := resp["event_id"].(string)
+	e := h.waitFor(id, 5*time.Second, StatusApplied)
+	var d struct {
+		Event struct {
+			ID       string         `json:"id"`
+			Type     string         `json:"type"`
+			Content  map[string]any `json:"content"`
+			Data     map[string]any `json:"data"`
+			Received string         `json:"received_at"`
+		} `json:"event"`
+	}
+	require.NoError(t, json.Unmarshal(e.Decision, &d))
+	require.Equal(t, id, d.Event.ID)
+	require.Equal(t, "content.uploaded", d.Event.Type)
+	require.Equal(t, "c_1", d.Event.Data["content_id"])
+	require.Equal(t, map[string]any{"department": "Brand"}, d.Event.Content["metadata"], "the platform's copy, as the rules saw it")
+	require.NotEmpty(t, d.Event.Received)
+
+	var stored string
+	_, err := queryOne(t.Context(), h.svc.backend.reader(), `SELECT decision FROM organizer_events WHERE id = $1`, []any{id}, &stored)
+	require.NoError(t, err)
+	require.NotContains(t, stored, `"event"`, "the row and payload already hold the event")
+}

@@ -166,7 +166,7 @@ func (s *Service) decide(ctx context.Context, a *attempt, client adapters.Client
 		}
 	}
 	a.held = d.Held()
-	body, err := json.Marshal(d)
+	body, err := json.Marshal(newStoredDecision(d))
 	if err != nil {
 		return engine.Plan{}, permanent(fmt.Errorf("encoding the decision: %w", err))
 	}
