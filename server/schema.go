@@ -66,6 +66,12 @@ CREATE TABLE IF NOT EXISTS organizer_events (
 	message     TEXT    NOT NULL DEFAULT ''
 )`,
 		`CREATE INDEX IF NOT EXISTS organizer_sweeps_schedule ON organizer_sweeps (schedule, updated_at)`,
+		// One row: the time of the last readiness probe, a write that
+		// shows the store takes writes (health.go).
+		`CREATE TABLE IF NOT EXISTS organizer_heartbeat (
+	id INTEGER NOT NULL PRIMARY KEY,
+	at ` + int64 + ` NOT NULL
+)`,
 		`CREATE INDEX IF NOT EXISTS organizer_events_pending ON organizer_events (provider, content_id, seq) WHERE status IN ('queued', 'retrying')`,
 	}
 }
