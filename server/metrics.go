@@ -24,6 +24,7 @@ type metrics struct {
 	deadLetters   *prometheus.CounterVec
 	reloads       *prometheus.CounterVec
 	rulesetLoaded prometheus.Gauge
+	startup       prometheus.Gauge
 }
 
 func newMetrics(s *Service) *metrics {
@@ -61,6 +62,9 @@ func newMetrics(s *Service) *metrics {
 		rulesetLoaded: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "organizer_ruleset_loaded_timestamp_seconds", Help: "When the ruleset in force was loaded.",
 		}),
+		startup: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "organizer_startup_seconds", Help: "How long the last start took, from opening the store to serving.",
+		}),
 	}
 	// count reads the events per status once, for the statuses given.
 	count := func(sts ...Status) func() float64 {
@@ -79,7 +83,7 @@ func newMetrics(s *Service) *metrics {
 		}
 	}
 	m.reg.MustRegister(m.webhooks, m.intake, m.batch, m.matches, m.decisions, m.actions, m.outcomes,
-		m.deadLetters, m.reloads, m.rulesetLoaded,
+		m.deadLetters, m.reloads, m.rulesetLoaded, m.startup,
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "organizer_queue_depth", Help: "Events waiting to be processed (queued or retrying)."},
 			count(StatusQueued, StatusRetrying)),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "organizer_dead_letters_current", Help: "Events in the dead letters now (organizer_dead_letters_total counts those ever dead-lettered)."}, count(StatusDead)),
