@@ -139,7 +139,7 @@ func (s queueSettings) riverConfig(workers *river.Workers) *river.Config {
 // openSQLite opens the embedded store: one file, WAL, synchronous=FULL so
 // a commit survives power loss, one writing connection as riversqlite
 // advises, and a separate pool for the admin API's reads.
-func openSQLite(ctx context.Context, path string, s queueSettings, workers *river.Workers) (backend, error) {
+func openSQLite(ctx context.Context, path string, s queueSettings, workers *river.Workers, phases *startup) (backend, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
 		return nil, fmt.Errorf("creating the data directory: %w", err)
 	}
@@ -162,11 +162,18 @@ func openSQLite(ctx context.Context, path string, s queueSettings, workers *rive
 	}
 	rdb.SetMaxOpenConns(4)
 	closeAll := func() { _ = rdb.Close(); _ = wdb.Close(); unlock() }
+	// The first connection replays the write-ahead log a crash left.
+	if err := wdb.PingContext(ctx); err != nil {
+		closeAll()
+		return nil, fmt.Errorf("opening %s: %w", path, err)
+	}
+	phases.done("open_store")
 	driver := riversqlite.New(wdb)
 	if err := migrate(ctx, driver, sqliteSchema, sqlQuerier{wdb}, nil); err != nil {
 		closeAll()
 		return nil, fmt.Errorf("preparing %s: %w", path, err)
 	}
+	phases.done("migrate")
 	// The lock is ours: jobs left running and a leader still recorded are
 	// a crashed process's (recovery.go).
 	n, err := recoverInterrupted(ctx, driver.GetExecutor())
@@ -180,6 +187,7 @@ func openSQLite(ctx context.Context, path string, s queueSettings, workers *rive
 	if n > 0 && s.logger != nil {
 		s.logger.Info("attempts interrupted by a stop are taken up again", "jobs", n)
 	}
+	phases.done("recover")
 	client, err := river.NewClient(driver, s.riverConfig(workers))
 	if err != nil {
 		closeAll()
@@ -222,11 +230,12 @@ func lockStore(path string) (unlock func(), err error) {
 }
 
 // openPostgres opens a PostgreSQL store that several replicas share.
-func openPostgres(ctx context.Context, url string, s queueSettings, workers *river.Workers) (backend, error) {
+func openPostgres(ctx context.Context, url string, s queueSettings, workers *river.Workers, phases *startup) (backend, error) {
 	pool, err := pgxpool.New(ctx, url)
 	if err != nil {
 		return nil, fmt.Errorf("connecting to PostgreSQL: %w", err)
 	}
+	phases.done("open_store")
 	driver := riverpgxv5.New(pool)
 	// Replicas starting together take turns at the schema.
 	lock := func(ctx context.Context) (func(), error) {
@@ -247,6 +256,7 @@ func openPostgres(ctx context.Context, url string, s queueSettings, workers *riv
 		pool.Close()
 		return nil, fmt.Errorf("preparing the PostgreSQL schema: %w", err)
 	}
+	phases.done("migrate")
 	// Jobs left running by replicas that are gone are taken up now, and
 	// every few seconds by every replica (liveness.go).
 	log := s.logger

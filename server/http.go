@@ -145,11 +145,15 @@ func (s *Service) accessLog(c *gin.Context) {
 
 func (s *Service) healthz(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) }
 
-// readyz is ready when the store answers and a ruleset is loaded.
+// readyz is ready when the store answers and takes writes, and a ruleset
+// is loaded. Whether the store takes writes is the outcome of the last
+// commit, or of a probe write when that failed or is old (health.go).
 func (s *Service) readyz(c *gin.Context) {
 	var problems []string
 	if err := s.backend.ping(c.Request.Context()); err != nil {
 		problems = append(problems, "store unreachable: "+err.Error())
+	} else if err := s.store.writes.writable(c.Request.Context()); err != nil {
+		problems = append(problems, "store refuses writes: "+err.Error())
 	}
 	if s.rules.Current() == nil {
 		problems = append(problems, "no valid ruleset loaded (see GET /v1/rules)")

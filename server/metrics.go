@@ -25,6 +25,7 @@ type metrics struct {
 	reloads       *prometheus.CounterVec
 	rulesetLoaded prometheus.Gauge
 	breakerOpen   *prometheus.GaugeVec
+	startup       prometheus.Gauge
 }
 
 func newMetrics(s *Service) *metrics {
@@ -65,6 +66,9 @@ func newMetrics(s *Service) *metrics {
 		breakerOpen: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "organizer_provider_breaker_open", Help: "1 while a provider's circuit breaker pauses its events (the provider is failing), else 0.",
 		}, []string{"provider"}),
+		startup: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "organizer_startup_seconds", Help: "How long the last start took, from opening the store to serving.",
+		}),
 	}
 	for name := range s.breakers {
 		m.breakerOpen.WithLabelValues(name).Set(0)
@@ -86,7 +90,7 @@ func newMetrics(s *Service) *metrics {
 		}
 	}
 	m.reg.MustRegister(m.webhooks, m.intake, m.batch, m.matches, m.decisions, m.actions, m.outcomes,
-		m.deadLetters, m.reloads, m.rulesetLoaded, m.breakerOpen,
+		m.deadLetters, m.reloads, m.rulesetLoaded, m.breakerOpen, m.startup,
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "organizer_queue_depth", Help: "Events waiting to be processed (queued or retrying)."},
 			count(StatusQueued, StatusRetrying)),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "organizer_dead_letters_current", Help: "Events in the dead letters now (organizer_dead_letters_total counts those ever dead-lettered)."}, count(StatusDead)),

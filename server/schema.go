@@ -96,6 +96,12 @@ CREATE TABLE IF NOT EXISTS organizer_events (
 	results     TEXT    NOT NULL,
 	PRIMARY KEY (event_id, generation)
 )`,
+		// One row: the time of the last readiness probe, a write that
+		// shows the store takes writes (health.go).
+		`CREATE TABLE IF NOT EXISTS organizer_heartbeat (
+	id INTEGER NOT NULL PRIMARY KEY,
+	at ` + int64 + ` NOT NULL
+)`,
 		`CREATE INDEX IF NOT EXISTS organizer_events_pending ON organizer_events (provider, content_id, seq) WHERE status IN ('queued', 'retrying')`,
 	}
 }

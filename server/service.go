@@ -38,6 +38,8 @@ type Service struct {
 	actions atomic.Int64  // action results recorded
 	slots   chan struct{} // attempts running inside commits' jobs, at most cfg.Workers
 
+	startup *startup // the phases of the start, until "ready"
+
 	stopWatch context.CancelFunc
 	stopOnce  sync.Once
 	stopErr   error
@@ -51,7 +53,7 @@ func New(ctx context.Context, cfg Config, registry *adapters.Registry, clients m
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("invalid configuration: %w", err)
 	}
-	s := &Service{cfg: cfg, registry: registry, clients: clients, log: log, breakers: newBreakers(cfg.Breaker, clients)}
+	s := &Service{cfg: cfg, registry: registry, clients: clients, log: log, breakers: newBreakers(cfg.Breaker, clients), startup: newStartup()}
 	s.metrics = newMetrics(s)
 	workers := river.NewWorkers()
 	if err := river.AddWorkerSafely(workers, &eventsWorker{s: s}); err != nil {
@@ -72,9 +74,9 @@ func New(ctx context.Context, cfg Config, registry *adapters.Registry, clients m
 	qs := queueSettings{workers: cfg.Workers, maxAttempts: cfg.MaxAttempts, jobTimeout: cfg.JobTimeout.D(),
 		rescueAfter: cfg.RescueAfter.D(), queueRetention: cfg.QueueRetention.D(), logger: log.With("component", "river")}
 	if cfg.Store != "" {
-		s.backend, err = openPostgres(ctx, cfg.Store, qs, workers)
+		s.backend, err = openPostgres(ctx, cfg.Store, qs, workers, s.startup)
 	} else {
-		s.backend, err = openSQLite(ctx, cfg.SQLitePath(), qs, workers)
+		s.backend, err = openSQLite(ctx, cfg.SQLitePath(), qs, workers, s.startup)
 	}
 	if err != nil {
 		return nil, err
@@ -87,6 +89,7 @@ func New(ctx context.Context, cfg Config, registry *adapters.Registry, clients m
 	if _, err := s.rules.Load(); err != nil {
 		log.Error("the rules do not load; webhooks are stored and wait until a valid ruleset is in place", "rules", cfg.Rules, "error", err)
 	}
+	s.startup.done("load_rules")
 	s.handler = s.routes()
 	return s, nil
 }
@@ -124,6 +127,7 @@ func (s *Service) Serve(ctx context.Context, ln net.Listener) error {
 		return err
 	}
 	s.logStartup(ln.Addr().String())
+	s.logReady()
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	var serveErr error
@@ -151,6 +155,7 @@ func (s *Service) Start(ctx context.Context) error {
 	if err := s.backend.start(context.WithoutCancel(ctx)); err != nil {
 		return fmt.Errorf("starting the workers: %w", err)
 	}
+	s.startup.done("river_start")
 	watchCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	s.stopWatch = cancel
 	go s.runScheduler(watchCtx)
@@ -207,6 +212,13 @@ func (s *Service) logStartup(addr string) {
 			s.log.Info("decisions are applied through the provider's API", "provider", name, "api", RedactURL(p.APIURL))
 		}
 	}
+}
+
+// logReady logs how long the start took, by phase, and sets the
+// organizer_startup_seconds gauge.
+func (s *Service) logReady() {
+	s.metrics.startup.Set(s.startup.total().Seconds())
+	s.log.Info("ready", s.startup.attrs()...)
 }
 
 // Stats are counts of what the service has done, for benchmarks and

@@ -66,6 +66,9 @@ func dryRunCommand() *cobra.Command {
 		ctx, cancel := contextWithTimeout(cmd, evalTimeout)
 		defer cancel()
 		d := l.Ruleset.Evaluate(ctx, ev, engine.Now(at), engine.FullTrace())
+		if err := interrupted(cmd); err != nil {
+			return err // a decision cut short by a signal is not one to act on
+		}
 		if *format == "json" {
 			writeJSON(cmd.OutOrStdout(), d)
 		} else {

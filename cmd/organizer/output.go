@@ -23,6 +23,15 @@ func contextWithTimeout(cmd *cobra.Command, d time.Duration) (context.Context, c
 	return context.WithTimeout(ctx, d)
 }
 
+// interrupted is a failure when SIGINT or SIGTERM ended the command's
+// context: what it computed since is incomplete.
+func interrupted(cmd *cobra.Command) error {
+	if ctx := cmd.Context(); ctx != nil && ctx.Err() != nil {
+		return failure{fmt.Errorf("interrupted by a signal; the evaluation was stopped and nothing is printed")}
+	}
+	return nil
+}
+
 // verdictMark is how the text trace marks each verdict.
 var verdictMark = map[engine.Verdict]string{
 	engine.Matched: "✓", engine.NotMatched: "✗", engine.Skipped: "-", engine.Errored: "!",

@@ -692,7 +692,7 @@ func freshDatabase(t *testing.T, dsn string) string {
 	name := "organizer_test_" + randomSuffix()
 	if _, err := conn.Exec(ctx, "CREATE DATABASE "+name); err != nil {
 		t.Logf("cannot create a database (%v): dropping organizer's and River's tables in %s instead", err, dsn)
-		_, err := conn.Exec(ctx, `DROP TABLE IF EXISTS organizer_events, organizer_notifications, organizer_sweeps, organizer_decisions, organizer_workers, river_job, river_leader, river_migration,
+		_, err := conn.Exec(ctx, `DROP TABLE IF EXISTS organizer_events, organizer_notifications, organizer_sweeps, organizer_decisions, organizer_workers, organizer_heartbeat, river_job, river_leader, river_migration,
 			river_migration_old, river_notification, river_queue, river_client, river_client_queue CASCADE`)
 		require.NoError(t, err)
 		_, err = conn.Exec(ctx, `DROP SEQUENCE IF EXISTS organizer_worker_keys`)
