@@ -80,7 +80,7 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 	}
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	root.AddCommand(checkCommand(), testCommand(), dryRunCommand(), sweepCommand(), schedulesCommand(), serveCommand(), benchCommand(), simulateCommand(), versionCommand())
+	root.AddCommand(checkCommand(), testCommand(), dryRunCommand(), impactCommand(), sweepCommand(), schedulesCommand(), serveCommand(), benchCommand(), simulateCommand(), versionCommand())
 	root.CompletionOptions.DisableDefaultCmd = true
 	return root
 }
