@@ -224,11 +224,16 @@ func (s *Service) validateRules(c *gin.Context) {
 
 // invalidRules answers 422 with every problem as a detail.
 func invalidRules(c *gin.Context, message string, ps []problem) {
+	rulesError(c, codeInvalidRules, message, ps)
+}
+
+// rulesError answers code with every problem as a detail.
+func rulesError(c *gin.Context, code apiCode, message string, ps []problem) {
 	details := make([]any, len(ps))
 	for i, p := range ps {
 		details[i] = p
 	}
-	apiError(c, codeInvalidRules, message, details...)
+	apiError(c, code, message, details...)
 }
 
 func problemCount(errs rules.ErrorList) string {

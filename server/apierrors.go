@@ -22,12 +22,14 @@ const (
 	codeNotFound         apiCode = "not_found"         // no such endpoint or event
 	codeUnknownProvider  apiCode = "unknown_provider"  // a webhook for a provider organizer does not know
 	codeMethodNotAllowed apiCode = "method_not_allowed"
-	codeBodyTooLarge     apiCode = "body_too_large" // over body_limit
-	codeInvalidRules     apiCode = "invalid_rules"  // rules with errors, each with its position in details
-	codeInternal         apiCode = "internal"       // a fault of the service; its log says more
-	codeUnavailable      apiCode = "unavailable"    // a webhook could not be stored; send it again
-	codeNoRuleset        apiCode = "no_ruleset"     // no valid ruleset is loaded yet
-	codeConflict         apiCode = "conflict"       // the event is not in a state that allows it (approve, reject, revert)
+	codeBodyTooLarge     apiCode = "body_too_large"         // over body_limit
+	codeInvalidRules     apiCode = "invalid_rules"          // rules with errors, each with its position in details
+	codeInternal         apiCode = "internal"               // a fault of the service; its log says more
+	codeUnavailable      apiCode = "unavailable"            // a webhook could not be stored; send it again
+	codeNoRuleset        apiCode = "no_ruleset"             // no valid ruleset is loaded yet
+	codeInvalidProposal  apiCode = "invalid_proposed_rules" // an impact preview's rules have errors, each in details
+	codeBadWindow        apiCode = "bad_window"             // an impact preview's since or limit is out of range
+	codeConflict         apiCode = "conflict"               // the event is not in a state that allows it (approve, reject, revert)
 )
 
 // apiStatus is the HTTP status of each code.
@@ -48,6 +50,8 @@ var apiStatus = map[apiCode]int{
 	codeUnavailable:      http.StatusServiceUnavailable,
 	codeNoRuleset:        http.StatusServiceUnavailable,
 	codeConflict:         http.StatusConflict,
+	codeInvalidProposal:  http.StatusBadRequest,
+	codeBadWindow:        http.StatusBadRequest,
 }
 
 // apiError answers with the API's JSON error shape,

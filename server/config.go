@@ -261,7 +261,10 @@ func (c *Config) notifyAllowHosts() ([]string, error) {
 }
 
 // SQLitePath is the embedded store's file.
-func (c *Config) SQLitePath() string { return filepath.Join(c.Data, "organizer.db") }
+func (c *Config) SQLitePath() string { return filepath.Join(c.Data, sqliteFile) }
+
+// sqliteFile is the embedded store's file name inside the data directory.
+const sqliteFile = "organizer.db"
 
 func isPostgresURL(s string) bool {
 	return strings.HasPrefix(s, "postgres://") || strings.HasPrefix(s, "postgresql://")

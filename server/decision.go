@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 
+	"github.com/organizer-dev/organizer/adapters"
 	"github.com/organizer-dev/organizer/engine"
 )
 
@@ -41,9 +42,9 @@ func newStoredDecision(d engine.Decision) storedDecision {
 	return storedDecision{decisionFields: decisionFields(d), Content: &content}
 }
 
-// withEvent returns e's stored decision with its event put back: the
-// event's row and payload, and the content the decision keeps. A decision
-// stored whole (before this form, or a revert's) is returned as it is.
+// withEvent returns e's stored decision with its event put back (see
+// decidedEvent). A decision stored whole (before this form) is returned as
+// it is.
 func (s *Service) withEvent(e *Event) (json.RawMessage, error) {
 	if e.Decision == nil {
 		return nil, nil
@@ -55,19 +56,42 @@ func (s *Service) withEvent(e *Event) (json.RawMessage, error) {
 	if _, whole := parts["event"]; whole {
 		return e.Decision, nil
 	}
-	ev, err := s.decodeStored(e)
+	ev, err := decidedEvent(s.registry, e)
 	if err != nil {
 		return nil, err
-	}
-	ev.ReceivedAt = e.ReceivedAt
-	if c, ok := parts["content"]; ok && string(c) != "null" {
-		if err := json.Unmarshal(c, &ev.Content); err != nil {
-			return nil, fmt.Errorf("reading the decision of %s: %w", e.ID, err)
-		}
 	}
 	delete(parts, "content")
 	if parts["event"], err = json.Marshal(ev); err != nil {
 		return nil, err
 	}
 	return json.Marshal(parts)
+}
+
+// decidedEvent is the event as the rules saw it when they decided e: its
+// row and payload, with the content its decision keeps (the platform's
+// copy, when the attempt read it). An event not decided yet is its
+// payload decoded.
+func decidedEvent(reg *adapters.Registry, e *Event) (engine.Event, error) {
+	var parts struct {
+		Event   *engine.Event   `json:"event"`
+		Content *engine.Content `json:"content"`
+	}
+	if e.Decision != nil {
+		if err := json.Unmarshal(e.Decision, &parts); err != nil {
+			return engine.Event{}, fmt.Errorf("reading the decision of %s: %w", e.ID, err)
+		}
+	}
+	if parts.Event != nil { // stored whole, as before
+		parts.Event.ReceivedAt = e.ReceivedAt
+		return *parts.Event, nil
+	}
+	ev, err := decodeStored(reg, e)
+	if err != nil {
+		return engine.Event{}, err
+	}
+	ev.ReceivedAt = e.ReceivedAt
+	if parts.Content != nil {
+		ev.Content = *parts.Content
+	}
+	return ev, nil
 }

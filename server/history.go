@@ -196,7 +196,7 @@ func (s *Service) replayDryRun(c *gin.Context, id string) {
 		apiError(c, codeNoRuleset, "no valid ruleset is loaded (see GET /v1/rules)")
 		return
 	}
-	ev, err := s.decodeStored(e)
+	ev, err := decodeStored(s.registry, e)
 	if err != nil {
 		apiError(c, codeMalformedPayload, err.Error())
 		return
@@ -216,4 +216,13 @@ func (s *Service) replayDryRun(c *gin.Context, id string) {
 	}
 	c.JSON(http.StatusOK, gin.H{"event_id": id, "dry_run": true, "decision": d,
 		"latest_ruleset": e.ruleset(), "changes": planChanges(latest.Plan, d.Plan)})
+}
+
+// planChanges lists the fields two plans differ in.
+func planChanges(before, after engine.Plan) []FieldChange {
+	out := []FieldChange{}
+	for _, d := range planDiff(before, after) {
+		out = append(out, d.FieldChange)
+	}
+	return out
 }

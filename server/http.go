@@ -46,6 +46,7 @@ func (s *Service) routes() http.Handler {
 	v1.POST("/rules/validate", s.validateRules)
 	v1.POST("/rules/reload", s.reloadRules)
 	v1.POST("/dry-run", s.dryRun)
+	v1.POST("/impact", s.impact)
 	v1.GET("/schedules", s.listSchedules)
 	v1.POST("/schedules/:name/run", s.runSchedule)
 	return r

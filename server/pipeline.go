@@ -141,7 +141,7 @@ func (s *Service) decide(ctx context.Context, a *attempt, client adapters.Client
 	if rs == nil {
 		return engine.Plan{}, errNoRuleset
 	}
-	ev, err := s.decodeStored(e)
+	ev, err := decodeStored(s.registry, e)
 	if err != nil {
 		return engine.Plan{}, permanent(err)
 	}
@@ -178,7 +178,7 @@ func (s *Service) decide(ctx context.Context, a *attempt, client adapters.Client
 // decodeStored reads a stored event: a webhook body through its provider,
 // or an item of a schedule's run (type schedule.NAME), stored as the event
 // it is.
-func (s *Service) decodeStored(e *Event) (engine.Event, error) {
+func decodeStored(reg *adapters.Registry, e *Event) (engine.Event, error) {
 	if strings.HasPrefix(e.Type, "schedule.") {
 		var ev engine.Event
 		if err := json.Unmarshal(e.Payload, &ev); err != nil {
@@ -186,7 +186,7 @@ func (s *Service) decodeStored(e *Event) (engine.Event, error) {
 		}
 		return ev, nil
 	}
-	ev, err := s.registry.DecodePayload(e.Provider, e.Payload)
+	ev, err := reg.DecodePayload(e.Provider, e.Payload)
 	if err != nil {
 		return engine.Event{}, fmt.Errorf("decoding the stored webhook: %w", err)
 	}

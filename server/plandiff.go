@@ -2,100 +2,161 @@ package server
 
 import (
 	"encoding/json"
-	"fmt"
 	"slices"
 	"sort"
+	"strconv"
+	"unicode/utf8"
 
 	"github.com/organizer-dev/organizer/engine"
 )
 
-// FieldChange is one difference between two plans: a field and its value
-// before and after. Lists are compared item by item: a tag the new plan
-// adds reads {"field": "tags", "after": "x"}, one it drops {"field":
-// "tags", "before": "x"}.
+// FieldChange is one field of a plan that two rulesets decide
+// differently for one event.
 type FieldChange struct {
-	Field  string `json:"field"`
-	Before any    `json:"before,omitempty"`
-	After  any    `json:"after,omitempty"`
+	Field  string `json:"field"` // folder, visibility, tags, remove_tags, permissions, metadata.<key>, derivatives, notify
+	Before any    `json:"before"`
+	After  any    `json:"after"`
 }
 
-// planChanges lists what differs between two plans, field by field, in a
-// fixed order: folder, visibility, tags, remove_tags, permissions,
-// metadata (by key), derivatives, notify.
-func planChanges(before, after engine.Plan) []FieldChange {
-	out := []FieldChange{}
-	if before.Folder != after.Folder {
-		out = append(out, FieldChange{Field: "folder", Before: before.Folder, After: after.Folder})
-	}
-	if before.Visibility != after.Visibility {
-		out = append(out, FieldChange{Field: "visibility", Before: before.Visibility, After: after.Visibility})
-	}
-	out = appendSetChanges(out, "tags", before.Tags, after.Tags)
-	out = appendSetChanges(out, "remove_tags", before.RemoveTags, after.RemoveTags)
-	out = appendSetChanges(out, "permissions", keys(before.Permissions, permissionKey), keys(after.Permissions, permissionKey))
-	names := map[string]bool{}
-	for k := range before.Metadata {
-		names[k] = true
-	}
-	for k := range after.Metadata {
-		names[k] = true
-	}
-	sorted := make([]string, 0, len(names))
-	for k := range names {
-		sorted = append(sorted, k)
-	}
-	sort.Strings(sorted)
-	for _, k := range sorted {
-		b, inB := before.Metadata[k]
-		a, inA := after.Metadata[k]
-		if inB != inA || !sameJSON(b, a) {
-			out = append(out, FieldChange{Field: "metadata." + k, Before: b, After: a})
+// fieldDiff is a FieldChange and the keys it counts under in an impact
+// report's fields: "before → after" for a single value, "+item" and
+// "-item" for each item a list gains or loses.
+type fieldDiff struct {
+	FieldChange
+	keys []string
+}
+
+// none shows a field that the plan leaves alone (no folder, no value).
+const none = "(none)"
+
+// planDiff compares the plans two rulesets make for one event, field by
+// field, in a fixed order.
+func planDiff(before, after engine.Plan) []fieldDiff {
+	var out []fieldDiff
+	scalar := func(field, b, a string) {
+		if b != a {
+			out = append(out, fieldDiff{FieldChange{field, b, a}, []string{orNone(b) + " → " + orNone(a)}})
 		}
 	}
-	out = appendSetChanges(out, "derivatives", keys(before.Derivatives, jsonKey[engine.Derivative]), keys(after.Derivatives, jsonKey[engine.Derivative]))
-	out = appendSetChanges(out, "notify", keys(before.Notify, jsonKey[engine.Notify]), keys(after.Notify, jsonKey[engine.Notify]))
+	list := func(field string, b, a []string) {
+		if d, ok := listDiff(field, b, a); ok {
+			out = append(out, d)
+		}
+	}
+	scalar("folder", before.Folder, after.Folder)
+	scalar("visibility", before.Visibility, after.Visibility)
+	list("tags", before.Tags, after.Tags)
+	list("remove_tags", before.RemoveTags, after.RemoveTags)
+	list("permissions", labels(before.Permissions, permissionLabel), labels(after.Permissions, permissionLabel))
+	out = append(out, metadataDiff(before.Metadata, after.Metadata)...)
+	list("derivatives", labels(before.Derivatives, jsonLabel), labels(after.Derivatives, jsonLabel))
+	list("notify", labels(before.Notify, notifyLabel), labels(after.Notify, notifyLabel))
 	return out
 }
 
-// appendSetChanges adds one change per value only one of the lists has.
-func appendSetChanges(out []FieldChange, field string, before, after []string) []FieldChange {
-	for _, v := range before {
-		if !slices.Contains(after, v) {
-			out = append(out, FieldChange{Field: field, Before: v})
+// listDiff compares two lists as sets: the change shows both, sorted; the
+// keys are "+item" for what only after has, "-item" for what only before
+// has.
+func listDiff(field string, before, after []string) (fieldDiff, bool) {
+	b, a := sortedSet(before), sortedSet(after)
+	if slices.Equal(b, a) {
+		return fieldDiff{}, false
+	}
+	var keys []string
+	for _, x := range a {
+		if _, found := slices.BinarySearch(b, x); !found {
+			keys = append(keys, "+"+x)
 		}
 	}
-	for _, v := range after {
-		if !slices.Contains(before, v) {
-			out = append(out, FieldChange{Field: field, After: v})
+	for _, x := range b {
+		if _, found := slices.BinarySearch(a, x); !found {
+			keys = append(keys, "-"+x)
+		}
+	}
+	return fieldDiff{FieldChange{field, b, a}, keys}, true
+}
+
+// metadataDiff compares metadata field by field, each as metadata.<key>.
+func metadataDiff(before, after map[string]any) []fieldDiff {
+	keys := make([]string, 0, len(before)+len(after))
+	for k := range before {
+		keys = append(keys, k)
+	}
+	for k := range after {
+		if _, ok := before[k]; !ok {
+			keys = append(keys, k)
+		}
+	}
+	sort.Strings(keys)
+	var out []fieldDiff
+	for _, k := range keys {
+		b, a := valueLabel(before, k), valueLabel(after, k)
+		if b != a {
+			out = append(out, fieldDiff{FieldChange{"metadata." + k, before[k], after[k]}, []string{b + " → " + a}})
 		}
 	}
 	return out
 }
 
-func keys[T any](list []T, key func(T) string) []string {
-	out := make([]string, len(list))
-	for i, v := range list {
-		out[i] = key(v)
+// valueLabel shows a metadata value: a string as it is, anything else as
+// JSON, an absent one as (none).
+func valueLabel(m map[string]any, key string) string {
+	v, ok := m[key]
+	if !ok {
+		return none
+	}
+	if s, ok := v.(string); ok {
+		return orNone(s)
+	}
+	return jsonLabel(v)
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return none
+	}
+	return s
+}
+
+func sortedSet(xs []string) []string {
+	out := slices.Clone(xs)
+	if out == nil {
+		out = []string{}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+func labels[T any](xs []T, label func(T) string) []string {
+	out := make([]string, len(xs))
+	for i, x := range xs {
+		out[i] = label(x)
 	}
 	return out
 }
 
-// permissionKey names a grant as the decision's sources do: team:HR:view,
-// user:42:edit.
-func permissionKey(p engine.Permission) string {
+// permissionLabel is team:NAME:PERMISSION or user:NAME:PERMISSION.
+func permissionLabel(p engine.Permission) string {
 	if p.User != "" {
-		return fmt.Sprintf("user:%s:%s", p.User, p.Permission)
+		return "user:" + p.User + ":" + p.Permission
 	}
-	return fmt.Sprintf("team:%s:%s", p.Team, p.Permission)
+	return "team:" + p.Team + ":" + p.Permission
 }
 
-func jsonKey[T any](v T) string {
-	b, _ := json.Marshal(v)
+func jsonLabel[T any](v T) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return "(unprintable)"
+	}
 	return string(b)
 }
 
-func sameJSON(a, b any) bool {
-	ja, errA := json.Marshal(a)
-	jb, errB := json.Marshal(b)
-	return errA == nil && errB == nil && string(ja) == string(jb)
+// notifyLabel shows a notification by its destination's scheme and host
+// (the path of a chat webhook is its secret) and the start of its text.
+func notifyLabel(n engine.Notify) string {
+	text := n.Text
+	if utf8.RuneCountInString(text) > 60 {
+		text = string([]rune(text)[:60]) + "…"
+	}
+	return destination(n.URL) + " " + strconv.Quote(text)
 }

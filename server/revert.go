@@ -136,7 +136,7 @@ func (x expectation) holds(c *engine.Content) (bool, any) {
 		return has != x.Absent, has
 	case len(x.Field) > 9 && x.Field[:9] == "metadata.":
 		v, ok := c.Metadata[x.Field[9:]]
-		return ok && sameJSON(v, x.Set), v
+		return ok && jsonLabel(v) == jsonLabel(x.Set), v
 	}
 	return false, nil
 }

@@ -103,6 +103,18 @@ CREATE TABLE IF NOT EXISTS organizer_events (
 	at ` + int64 + ` NOT NULL
 )`,
 		`CREATE INDEX IF NOT EXISTS organizer_events_pending ON organizer_events (provider, content_id, seq) WHERE status IN ('queued', 'retrying')`,
+		// The events of a time window, newest first: what an impact
+		// preview re-decides.
+		`CREATE INDEX IF NOT EXISTS organizer_events_received ON organizer_events (received_at)`,
+		// One row per ruleset the service has loaded (at start or on a
+		// reload), its rule files as JSON (path → text): what organizer
+		// impact compares a proposed edit with when no service is asked.
+		`CREATE TABLE IF NOT EXISTS organizer_rulesets (
+	digest      TEXT    NOT NULL PRIMARY KEY,
+	files       TEXT    NOT NULL,
+	loaded_at   ` + int64 + ` NOT NULL
+)`,
+		`CREATE INDEX IF NOT EXISTS organizer_rulesets_loaded ON organizer_rulesets (loaded_at)`,
 	}
 }
 

@@ -85,7 +85,10 @@ func New(ctx context.Context, cfg Config, registry *adapters.Registry, clients m
 		func(n int) { s.metrics.batch.Observe(float64(n)) })}
 	s.rules = rulewatch.New(cfg.Rules, registry.CompileOptions()...)
 	s.rules.SetLogger(log.With("component", "rules"))
-	s.rules.OnLoad(s.metrics.observeReload)
+	s.rules.OnLoad(func(ok, changed bool) {
+		s.metrics.observeReload(ok, changed)
+		s.recordRuleset(ok, changed)
+	})
 	if _, err := s.rules.Load(); err != nil {
 		log.Error("the rules do not load; webhooks are stored and wait until a valid ruleset is in place", "rules", cfg.Rules, "error", err)
 	}

@@ -49,7 +49,7 @@ const benchSecret = "bench-secret"
 
 func benchCommand() *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "bench intake|apply|sweep",
+		Use:   "bench intake|apply|sweep|impact",
 		Short: "Measure the service on this machine: durable intake, apply throughput, a schedule's sweep",
 		Long: `Measure the service on this machine, on loopback, with temporary stores.
 
@@ -64,7 +64,7 @@ func benchCommand() *cobra.Command {
                  serial loop, side by side; fails unless exactly the stale
                  items were archived.`,
 	}
-	cmd.AddCommand(benchIntakeCommand(), benchApplyCommand(), benchSweepCommand())
+	cmd.AddCommand(benchIntakeCommand(), benchApplyCommand(), benchSweepCommand(), benchImpactCommand())
 	return cmd
 }
 

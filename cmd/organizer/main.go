@@ -85,6 +85,7 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 		checkCommand(),
 		testCommand(),
 		dryRunCommand(),
+		impactCommand(),
 		sweepCommand(),
 		schedulesCommand(),
 		schemaCommand(),

@@ -547,3 +547,28 @@ func TestConcurrentCurrentDuringReloads(t *testing.T) {
 	require.Nil(t, bad.Load())
 	require.NotNil(t, s.Current())
 }
+
+// InForce gives the files of the ruleset in force, which compile back to
+// its digest; a broken edit leaves them as they were.
+func TestInForceFiles(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "a.yaml")
+	write(t, file, ruleFile("alpha"))
+	s := quiet(dir)
+	digest, files := s.InForce()
+	require.Empty(t, digest)
+	require.Nil(t, files)
+	_, err := s.Load()
+	require.NoError(t, err)
+	digest, files = s.InForce()
+	require.Equal(t, s.Current().Digest(), digest)
+	require.Equal(t, map[string]string{file: ruleFile("alpha")}, files)
+	require.Equal(t, digest, digestOf(t, files))
+
+	write(t, file, brokenWhen)
+	_, err = s.Load()
+	require.Error(t, err)
+	again, files := s.InForce()
+	require.Equal(t, digest, again)
+	require.Equal(t, map[string]string{file: ruleFile("alpha")}, files)
+}

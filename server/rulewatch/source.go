@@ -2,6 +2,7 @@ package rulewatch
 
 import (
 	"log/slog"
+	"maps"
 	"path/filepath"
 	"slices"
 	"sync"
@@ -46,7 +47,8 @@ type Source struct {
 	debounce time.Duration
 	poll     time.Duration
 	status   Status
-	lastFP   string // fingerprint taken at the last load attempt
+	files    map[string]string // the rule files of the ruleset in force, path → text
+	lastFP   string            // fingerprint taken at the last load attempt
 }
 
 // Status describes the ruleset in force and the last load attempt.
@@ -187,7 +189,7 @@ func (s *Source) Load() (changed bool, err error) {
 	// The fingerprint is taken before the files are read: a change made
 	// while they are read changes the next fingerprint and is loaded then.
 	fp := fingerprint(s.path)
-	rs, errs := s.build()
+	rs, files, errs := s.build()
 	at := now()
 	prev := s.current.Load()
 
@@ -206,6 +208,7 @@ func (s *Source) Load() (changed bool, err error) {
 		if prev == nil || prev.Digest() != rs.Digest() {
 			changed = true
 			s.current.Store(rs)
+			s.files = files
 			st.Digest = rs.Digest()
 			st.Rules = rs.Len()
 			st.LoadedAt = at
@@ -239,9 +242,27 @@ func (s *Source) Load() (changed bool, err error) {
 	return changed, errs.Err()
 }
 
+// InForce returns the digest of the ruleset in force and its rule files,
+// path (as loaded) → text: what engine.LoadFiles compiles back into the
+// same ruleset. The digest is "" and files nil before the first
+// successful load.
+func (s *Source) InForce() (digest string, files map[string]string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.status.Digest, maps.Clone(s.files)
+}
+
 // build loads the rules at the path, through engine.Load. The caller holds
-// loadMu. It returns the ruleset or every problem, never both.
-func (s *Source) build() (*engine.Ruleset, rules.ErrorList) {
+// loadMu. It returns the ruleset and its rule files, or every problem,
+// never both.
+func (s *Source) build() (*engine.Ruleset, map[string]string, rules.ErrorList) {
 	l, errs := engine.Load([]string{s.path}, s.opts...)
-	return l.Ruleset, errs
+	if len(errs) > 0 {
+		return nil, nil, errs
+	}
+	files := make(map[string]string, len(l.Set.Files))
+	for _, f := range l.Set.Files {
+		files[f.Path] = string(f.Source)
+	}
+	return l.Ruleset, files, nil
 }
