@@ -254,8 +254,8 @@ func TestDryRunTitleCaseNonASCII(t *testing.T) {
 
 			r := organizer(t, "dry-run", "--rules", examplesRules, "--event", event)
 			require.Equal(t, exitOK, r.code, "%s", r)
-			require.Regexp(t, `(?m)^  folder +`+regexp.QuoteMeta(c.folder)+`$`, r.stdout)
-			require.Regexp(t, `(?m)^  tags +`+regexp.QuoteMeta(c.tag)+`$`, r.stdout)
+			require.Regexp(t, `(?m)^  folder +`+regexp.QuoteMeta(c.folder)+` +\(department\)$`, r.stdout)
+			require.Regexp(t, `(?m)^  tags +`+regexp.QuoteMeta(c.tag)+` +\(department\)$`, r.stdout)
 		})
 	}
 }
