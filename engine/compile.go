@@ -69,6 +69,8 @@ type rule struct {
 	provider string
 	when     *condition
 	stop     bool
+	shadow   bool // mode: shadow; reported, never part of the plan (next to provider: read together)
+	disabled bool // enabled: false; never evaluated
 	actions  actions
 	capture  *capture
 	static   *contribution // the rendered actions, when every one is literal
@@ -76,8 +78,6 @@ type rule struct {
 	clauses  []clause
 	key      *fastpath.Key
 	explain  *explainer // why the condition is false, for traces
-	disabled bool       // enabled: false; never evaluated
-	shadow   bool       // mode: shadow; reported, never part of the plan
 }
 
 type condition struct {

@@ -75,8 +75,7 @@ func (m *merger) addSimple(h *hotRule, rs *Ruleset) {
 	}
 	for _, id := range h.tags[:h.nTags] {
 		if !has(m.added, id) && !has(m.removed, id) {
-			m.plan.Tags = append(m.plan.Tags, rs.tagNames[id])
-			m.src.Tags = append(m.src.Tags, Source{rs.tagNames[id], h.name})
+			appendTag(&m.plan.Tags, &m.src.Tags, rs.tagNames[id], h.name)
 			set(m.added, id)
 		}
 	}
@@ -100,6 +99,24 @@ func (m *merger) first(what, rule, value string, field, by *string) {
 	case m.trace && *field != value:
 		m.override("%s %q: rule %s set %q first", what, value, *by, *field)
 	}
+}
+
+// tagRoom is the first room for a plan's tags and their sources: allocated
+// together, crediting tags to rules costs no allocation of its own in the
+// common case of a tag or two.
+type tagRoom struct {
+	tags [2]string
+	src  [2]Source
+}
+
+// appendTag adds a tag to a plan list and credits it to a rule.
+func appendTag(list *[]string, src *SourceMap, tag, rule string) {
+	if cap(*list) == 0 && cap(*src) == 0 {
+		r := new(tagRoom)
+		*list, *src = r.tags[:0], r.src[:0]
+	}
+	*list = append(*list, tag)
+	*src = append(*src, Source{tag, rule})
 }
 
 // tagList is one side of the plan's tags: the tags it adds, or removes.
@@ -138,8 +155,7 @@ func (m *merger) mergeTags(rule string, tags []string, ids []int32, mine, other 
 				m.override("%s %q: rule %s %s it", what, t, other.src.Rule(t), other.verb)
 			}
 		default:
-			*mine.list = append(*mine.list, t)
-			*mine.src = append(*mine.src, Source{t, rule})
+			appendTag(mine.list, mine.src, t, rule)
 			if id >= 0 {
 				set(mine.bits, id)
 			}
