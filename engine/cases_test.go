@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -26,12 +27,14 @@ type caseFile struct {
 			Matched []string       `yaml:"matched"`
 			Errors  []string       `yaml:"errors"`
 			Plan    map[string]any `yaml:"plan"`
+			Sources map[string]any `yaml:"sources"`
 			Trace   []struct {
 				Rule       string         `yaml:"rule"`
 				Result     Verdict        `yaml:"result"`
 				Detail     string         `yaml:"detail"`
 				Values     map[string]any `yaml:"values"`
 				Overridden []string       `yaml:"overridden"`
+				Would      map[string]any `yaml:"would"`
 			} `yaml:"trace"`
 		} `yaml:"want"`
 	} `yaml:"cases"`
@@ -66,6 +69,8 @@ func TestCases(t *testing.T) {
 				fast := rs.Evaluate(context.Background(), ev, opts...)
 				require.Equal(t, full.Matched, fast.Matched, "indexed and traced evaluation agree on matches")
 				require.Equal(t, full.Plan, fast.Plan, "indexed and traced evaluation agree on the plan")
+				require.Equal(t, full.Sources, fast.Sources, "indexed and traced evaluation agree on the sources")
+				require.Equal(t, kept(full.Trace), kept(fast.Trace), "the compact trace keeps the errors and shadow matches")
 				w := c.Want
 				if w.Matched != nil {
 					require.Equal(t, w.Matched, full.Matched)
@@ -80,6 +85,7 @@ func TestCases(t *testing.T) {
 					require.Equal(t, w.Errors, errored)
 				}
 				requirePlan(t, w.Plan, full.Plan)
+				requireJSONFields(t, w.Sources, full.Sources, "sources")
 				for _, want := range w.Trace {
 					got := findEntry(t, full.Trace, want.Rule)
 					require.Equal(t, want.Result, got.Verdict, "rule %s: %s", want.Rule, got.Detail)
@@ -92,6 +98,12 @@ func TestCases(t *testing.T) {
 					default:
 						require.Equal(t, want.Overridden, got.Overridden, "rule %s", want.Rule)
 					}
+					if want.Would != nil {
+						require.NotNil(t, got.Would, "rule %s: what it would contribute", want.Rule)
+						requirePlan(t, want.Would, *got.Would)
+					} else {
+						require.Nil(t, got.Would, "rule %s is not a shadow match", want.Rule)
+					}
 					for k, v := range want.Values {
 						require.Equal(t, v, got.Values[k], "rule %s saw %s", want.Rule, k)
 					}
@@ -101,8 +113,27 @@ func TestCases(t *testing.T) {
 	}
 }
 
+// kept returns what a compact trace keeps of a trace: errors, and what
+// shadow rules would have contributed.
+func kept(trace []TraceEntry) []string {
+	out := []string{}
+	for _, e := range trace {
+		if e.Verdict == Shadow || e.Verdict == Errored {
+			would, _ := json.Marshal(e.Would)
+			out = append(out, fmt.Sprintf("%s %s %s %s", e.Rule, e.Verdict, e.Detail, would))
+		}
+	}
+	return out
+}
+
 // requirePlan compares the plan fields a case names, in their JSON form.
 func requirePlan(t *testing.T, want map[string]any, got Plan) {
+	t.Helper()
+	requireJSONFields(t, want, got, "plan")
+}
+
+// requireJSONFields compares the fields want names with those of got's JSON form.
+func requireJSONFields(t *testing.T, want map[string]any, got any, what string) {
 	t.Helper()
 	raw, err := json.Marshal(got)
 	require.NoError(t, err)
@@ -113,7 +144,7 @@ func requirePlan(t *testing.T, want map[string]any, got Plan) {
 		require.NoError(t, err)
 		gotJSON, err := json.Marshal(gotMap[k])
 		require.NoError(t, err)
-		require.JSONEq(t, string(wantJSON), string(gotJSON), "plan.%s", k)
+		require.JSONEq(t, string(wantJSON), string(gotJSON), "%s.%s", what, k)
 	}
 }
 

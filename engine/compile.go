@@ -70,12 +70,15 @@ type rule struct {
 	provider string
 	when     *condition
 	stop     bool
+	shadow   bool // mode: shadow; reported, never part of the plan (next to provider: read together)
+	disabled bool // enabled: false; never evaluated
 	actions  actions
 	capture  *capture
 	static   *contribution // the rendered actions, when every one is literal
 	paths    []valuePath
 	clauses  []clause
 	key      *fastpath.Key
+	explain  *explainer // why the condition is false, for traces
 }
 
 type condition struct {
@@ -183,7 +186,7 @@ func (rs *Ruleset) namedTypes() []string {
 func (rs *Ruleset) newBucket(typ string) *fastpath.Bucket {
 	var ids []int32
 	for i, r := range rs.rules {
-		if r.appliesTo(typ) {
+		if !r.disabled && r.appliesTo(typ) {
 			ids = append(ids, int32(i))
 		}
 	}
@@ -234,7 +237,8 @@ func (c *ruleCompiler) rule(src *rules.Rule) *rule {
 	if src.NameKey.Line > 0 {
 		pos = src.NameKey
 	}
-	r := &rule{name: src.Name.Value, position: pos.String(), stop: src.Stop}
+	r := &rule{name: src.Name.Value, position: pos.String(), stop: src.Stop,
+		disabled: !src.Enabled, shadow: src.Mode == rules.Shadow}
 	for _, on := range src.On {
 		r.on = append(r.on, on.Value)
 		c.checkEventType(on)
@@ -256,6 +260,7 @@ func (c *ruleCompiler) rule(src *rules.Rule) *rule {
 			r.key = fastpath.KeyOf(node)
 			r.paths = valuePaths(node)
 			r.clauses = c.clausesOf(*src.When, node)
+			r.explain = newExplainer(*src.When, c.exprs)
 			if re, source := fastpath.Capture(node); re != nil {
 				r.capture = &capture{re: re, source: source}
 			}
@@ -514,11 +519,11 @@ func (rs *Ruleset) packHot() {
 	}
 	rs.hot = make([]hotRule, len(rs.rules))
 	for i, r := range rs.rules {
-		h := hotRule{name: r.name, provider: uint8(index(&rs.providers, r.provider)), stop: r.stop}
+		h := hotRule{name: r.name, provider: uint8(index(&rs.providers, r.provider)), stop: r.stop && !r.shadow}
 		if len(rs.providers) > 255 {
 			h.provider = 0 // too many to pack: checked on the rule itself
 		}
-		if c := r.static; c != nil && c.visibility == "" && len(c.tags) <= len(h.tags) && len(c.removeTags) == 0 &&
+		if c := r.static; c != nil && !r.shadow && c.visibility == "" && len(c.tags) <= len(h.tags) && len(c.removeTags) == 0 &&
 			len(c.permissions) == 0 && len(c.metadata) == 0 && len(c.derivatives) == 0 && len(c.notify) == 0 {
 			h.simple, h.nTags = true, uint8(len(c.tags))
 			h.folder = int32(index(&rs.folders, c.folder))

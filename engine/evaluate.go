@@ -51,7 +51,7 @@ func (rs *Ruleset) Evaluate(ctx context.Context, ev Event, opts ...EvalOption) D
 	d := &st.decision
 	*d = Decision{Event: ev, Ruleset: rs.digest, Matched: []string{}, Plan: newPlan()}
 	st.sizeBitmaps(len(rs.rules), len(rs.tags))
-	st.merger = merger{plan: &d.Plan, trace: cfg.fullTrace, added: st.added, removed: st.removed}
+	st.merger = merger{plan: &d.Plan, src: &d.Sources, trace: cfg.fullTrace, added: st.added, removed: st.removed}
 	b := rs.bucket(ev.Type)
 	if cfg.fullTrace {
 		rs.traceAll(st, b, d, &st.merger)
@@ -70,6 +70,7 @@ func (rs *Ruleset) evaluateCandidates(st *state, b *fastpath.Bucket, d *Decision
 		d.Matched = make([]string, 0, n)
 		if n > 32 { // many matches: size the tags once rather than growing them step by step
 			d.Plan.Tags = make([]string, 0, min(n, len(rs.tags)+8))
+			d.Sources.Tags = make(SourceMap, 0, cap(d.Plan.Tags))
 		}
 	}
 	seen, stopped := 0, false
@@ -119,6 +120,12 @@ func (rs *Ruleset) evaluateOne(st *state, id int, eval bool, seen int, d *Decisi
 	} else if r.capture != nil {
 		r.setCapture(st) // proven by the index: its templates still read match
 	}
+	if r := rs.rules[id]; r.shadow {
+		e := r.entry(Shadow, "")
+		e.Values = r.values(st)
+		d.Trace = append(d.Trace, rs.shadowEntry(st, r, e))
+		return false
+	}
 	switch {
 	case h.simple:
 		m.addSimple(h, rs)
@@ -145,6 +152,9 @@ func (rs *Ruleset) traceAll(st *state, b *fastpath.Bucket, d *Decision, m *merge
 	stoppedBy := ""
 	for i, r := range rs.rules {
 		switch {
+		case r.disabled:
+			d.Trace = append(d.Trace, r.entry(Disabled, "enabled: false; the rule is not evaluated"))
+			continue
 		case !applies[int32(i)]:
 			d.Trace = append(d.Trace, r.entry(Skipped, "event type "+st.event.Type+r.notOn))
 			continue
@@ -192,16 +202,17 @@ func (rs *Ruleset) traceOne(st *state, r *rule, m *merger) TraceEntry {
 	if err != nil {
 		return r.errorEntry(st, err)
 	}
-	e := r.entry(NotMatched, "when is false")
-	if matched {
-		e.Verdict, e.Detail = Matched, "when is true"
-		if r.when == nil {
-			e.Detail = "the rule has no condition"
-		}
+	e := r.entry(Matched, "when is true")
+	if r.when == nil {
+		e.Detail = "the rule has no condition"
 	}
 	e.Values = r.values(st)
 	if !matched {
+		e.Verdict, e.Detail = NotMatched, r.explainFalse(st)
 		return e
+	}
+	if r.shadow {
+		return rs.shadowEntry(st, r, e)
 	}
 	contrib := r.static
 	if contrib == nil {
@@ -217,6 +228,37 @@ func (rs *Ruleset) traceOne(st *state, r *rule, m *merger) TraceEntry {
 		e.Detail += "; stop: later rules are skipped"
 	}
 	return e
+}
+
+// shadowEntry records what a shadow rule that matched would have
+// contributed, without merging it into the plan.
+func (rs *Ruleset) shadowEntry(st *state, r *rule, e TraceEntry) TraceEntry {
+	contrib := r.static
+	if contrib == nil {
+		if err := rs.render(st, r); err != nil {
+			e := r.errorEntry(st, err)
+			e.Values = r.values(st)
+			return e
+		}
+		contrib = &st.contrib
+	}
+	p := newPlan()
+	m := merger{plan: &p, src: &Sources{}, added: make([]uint64, len(st.added)), removed: make([]uint64, len(st.removed))}
+	m.add(r.name, contrib)
+	e.Verdict, e.Would = Shadow, &p
+	e.Detail = "when is true; shadow mode: what the rule would contribute is in would, not in the plan"
+	if r.when == nil {
+		e.Detail = "the rule has no condition; shadow mode: what the rule would contribute is in would, not in the plan"
+	}
+	return e
+}
+
+// explainFalse says why the rule's condition is false.
+func (r *rule) explainFalse(st *state) string {
+	if r.explain == nil {
+		return "when is false"
+	}
+	return r.explain.explain(st)
 }
 
 // match evaluates the rule's condition, on the fast path when it applies.

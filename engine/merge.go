@@ -8,15 +8,12 @@ import (
 // merger folds contributions into a plan: the first rule to set a
 // single-valued action wins; lists accumulate without duplicates.
 type merger struct {
-	plan         *Plan
-	trace        bool
-	added        []uint64 // bitset, by tag id, of the plan's tags
-	removed      []uint64 // bitset, by tag id, of the plan's remove_tags
-	folderBy     string
-	visibilityBy string
-	metadataBy   map[string]string
-	tagBy        map[string]string
-	lost         []string
+	plan    *Plan
+	src     *Sources // which rule set each value of plan
+	trace   bool
+	added   []uint64 // bitset, by tag id, of the plan's tags
+	removed []uint64 // bitset, by tag id, of the plan's remove_tags
+	lost    []string
 }
 
 // tagTable interns the tags that rules name literally, so that merging a
@@ -44,24 +41,27 @@ func set(bits []uint64, id int32)     { bits[id>>6] |= 1 << (id & 63) }
 func (m *merger) add(rule string, c *contribution) []string {
 	m.lost = nil
 	p := m.plan
-	m.first("folder", rule, c.folder, &p.Folder, &m.folderBy)
-	m.first("visibility", rule, c.visibility, &p.Visibility, &m.visibilityBy)
+	m.first("folder", rule, c.folder, &p.Folder, &m.src.Folder)
+	m.first("visibility", rule, c.visibility, &p.Visibility, &m.src.Visibility)
 	m.addTags(rule, c.tags, c.tagIDs)
 	m.removeTags(rule, c.removeTags, c.removeTagIDs)
 	for _, perm := range c.permissions {
 		if !slices.Contains(p.Permissions, perm) {
 			p.Permissions = append(p.Permissions, perm)
+			m.src.Permissions = append(m.src.Permissions, Source{PermissionKey(perm), rule})
 		}
 	}
 	m.addMetadata(rule, c.metadata)
 	for _, d := range c.derivatives {
 		if !slices.ContainsFunc(p.Derivatives, d.equal) {
 			p.Derivatives = append(p.Derivatives, d)
+			m.src.Derivatives = append(m.src.Derivatives, rule)
 		}
 	}
 	for _, n := range c.notify {
 		if !slices.Contains(p.Notify, n) {
 			p.Notify = append(p.Notify, n)
+			m.src.Notify = append(m.src.Notify, rule)
 		}
 	}
 	return m.lost
@@ -70,12 +70,12 @@ func (m *merger) add(rule string, c *contribution) []string {
 // addSimple merges a rule whose actions are a literal folder and tags, on
 // the path that does not trace.
 func (m *merger) addSimple(h *hotRule, rs *Ruleset) {
-	if h.folder != 0 && m.folderBy == "" {
-		m.plan.Folder, m.folderBy = rs.folders[h.folder], h.name
+	if h.folder != 0 && m.src.Folder == "" {
+		m.plan.Folder, m.src.Folder = rs.folders[h.folder], h.name
 	}
 	for _, id := range h.tags[:h.nTags] {
 		if !has(m.added, id) && !has(m.removed, id) {
-			m.plan.Tags = append(m.plan.Tags, rs.tagNames[id])
+			appendTag(&m.plan.Tags, &m.src.Tags, rs.tagNames[id], h.name)
 			set(m.added, id)
 		}
 	}
@@ -101,19 +101,46 @@ func (m *merger) first(what, rule, value string, field, by *string) {
 	}
 }
 
+// tagRoom is the first room for a plan's tags and their sources: allocated
+// together, crediting tags to rules costs no allocation of its own in the
+// common case of a tag or two.
+type tagRoom struct {
+	tags [2]string
+	src  [2]Source
+}
+
+// appendTag adds a tag to a plan list and credits it to a rule.
+func appendTag(list *[]string, src *SourceMap, tag, rule string) {
+	if cap(*list) == 0 && cap(*src) == 0 {
+		r := new(tagRoom)
+		*list, *src = r.tags[:0], r.src[:0]
+	}
+	*list = append(*list, tag)
+	*src = append(*src, Source{tag, rule})
+}
+
 // tagList is one side of the plan's tags: the tags it adds, or removes.
 type tagList struct {
 	list *[]string
 	bits []uint64
-	verb string // how a conflict reads: "adds" or "removes"
+	src  *SourceMap // which rule put each tag in the list
+	verb string     // how a conflict reads: "adds" or "removes"
 }
 
 func (m *merger) addTags(rule string, tags []string, ids []int32) {
-	m.mergeTags(rule, tags, ids, tagList{&m.plan.Tags, m.added, "adds"}, tagList{&m.plan.RemoveTags, m.removed, "removes"}, "tag")
+	if len(tags) == 0 {
+		return
+	}
+	m.mergeTags(rule, tags, ids, tagList{&m.plan.Tags, m.added, &m.src.Tags, "adds"},
+		tagList{&m.plan.RemoveTags, m.removed, &m.src.RemoveTags, "removes"}, "tag")
 }
 
 func (m *merger) removeTags(rule string, tags []string, ids []int32) {
-	m.mergeTags(rule, tags, ids, tagList{&m.plan.RemoveTags, m.removed, "removes"}, tagList{&m.plan.Tags, m.added, "adds"}, "remove tag")
+	if len(tags) == 0 {
+		return
+	}
+	m.mergeTags(rule, tags, ids, tagList{&m.plan.RemoveTags, m.removed, &m.src.RemoveTags, "removes"},
+		tagList{&m.plan.Tags, m.added, &m.src.Tags, "adds"}, "remove tag")
 }
 
 // mergeTags adds tags to one side unless a rule put them on either side
@@ -125,14 +152,13 @@ func (m *merger) mergeTags(rule string, tags []string, ids []int32, mine, other 
 		case inPlan(mine.bits, id, *mine.list, t):
 		case inPlan(other.bits, id, *other.list, t):
 			if m.trace {
-				m.override("%s %q: rule %s %s it", what, t, m.tagBy[t], other.verb)
+				m.override("%s %q: rule %s %s it", what, t, other.src.Rule(t), other.verb)
 			}
 		default:
-			*mine.list = append(*mine.list, t)
+			appendTag(mine.list, mine.src, t, rule)
 			if id >= 0 {
 				set(mine.bits, id)
 			}
-			m.setTagBy(t, rule)
 		}
 	}
 }
@@ -143,16 +169,13 @@ func (m *merger) addMetadata(rule string, fields []metadataValue) {
 		if p.Metadata == nil {
 			p.Metadata = map[string]any{}
 		}
-		if by, done := m.metadataBy[kv.key]; done {
+		if by := m.src.Metadata.Rule(kv.key); by != "" {
 			if m.trace && fmt.Sprint(p.Metadata[kv.key]) != fmt.Sprint(kv.value) {
 				m.override("metadata.%s %v: rule %s set %v first", kv.key, kv.value, by, p.Metadata[kv.key])
 			}
 			continue
 		}
-		if m.metadataBy == nil {
-			m.metadataBy = map[string]string{}
-		}
-		m.metadataBy[kv.key] = rule
+		m.src.Metadata = append(m.src.Metadata, Source{kv.key, rule})
 		p.Metadata[kv.key] = kv.value
 	}
 }
@@ -162,14 +185,4 @@ func (m *merger) override(format string, args ...any) {
 	if m.trace {
 		m.lost = append(m.lost, fmt.Sprintf(format, args...))
 	}
-}
-
-func (m *merger) setTagBy(tag, rule string) {
-	if !m.trace {
-		return
-	}
-	if m.tagBy == nil {
-		m.tagBy = map[string]string{}
-	}
-	m.tagBy[tag] = rule
 }

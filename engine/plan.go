@@ -9,6 +9,7 @@ type Decision struct {
 	Ruleset string       `json:"ruleset"`
 	Matched []string     `json:"matched"`
 	Plan    Plan         `json:"plan"`
+	Sources Sources      `json:"sources"`
 	Trace   []TraceEntry `json:"trace"`
 	// HeldBy names the guards that put the decision on hold, in order;
 	// Holds says why. A held decision's plan is not applied.
@@ -57,8 +58,9 @@ type Notify struct {
 }
 
 // Verdict is what became of one rule in an evaluation: it matched, did not
-// match, was skipped, or could not be evaluated. (What applying an action
-// did is the adapters' business, not a verdict.)
+// match, was skipped, could not be evaluated, is disabled, or matched in
+// shadow mode. (What applying an action did is the adapters' business, not
+// a verdict.)
 type Verdict string
 
 // The verdicts a rule can have.
@@ -67,6 +69,11 @@ const (
 	NotMatched Verdict = "not_matched"
 	Skipped    Verdict = "skipped"
 	Errored    Verdict = "error"
+	// Disabled is a rule with enabled: false: it is never evaluated.
+	Disabled Verdict = "disabled"
+	// Shadow is a rule in shadow mode that matched: what it would have
+	// contributed is in the entry's Would, never in the plan.
+	Shadow Verdict = "shadow"
 )
 
 // TraceEntry says what one rule did with the event and why.
@@ -77,6 +84,9 @@ type TraceEntry struct {
 	Detail     string         `json:"detail"`
 	Values     map[string]any `json:"values"`
 	Overridden []string       `json:"overridden"`
+	// Would is what a shadow rule that matched would have contributed,
+	// on its own; nil for every other entry.
+	Would *Plan `json:"would,omitempty"`
 }
 
 // newPlan returns a plan whose lists are empty rather than nil. Metadata

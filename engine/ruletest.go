@@ -71,9 +71,10 @@ func (rs *Ruleset) RunTests(ctx context.Context, set *rules.Set, decode func(pro
 			}
 			if res.Decision != nil {
 				for i, e := range res.Decision.Trace {
-					cov[i].Matched = cov[i].Matched || e.Verdict == Matched
+					hit := e.Verdict == Matched || e.Verdict == Shadow // a shadow rule is tested like a live one
+					cov[i].Matched = cov[i].Matched || hit
 					cov[i].NotMatched = cov[i].NotMatched || e.Verdict == NotMatched
-					if e.Verdict == Matched || e.Verdict == NotMatched {
+					if hit || e.Verdict == NotMatched {
 						for j, v := range rs.clauseValues(ctx, res.Decision.Event, res.now, i) {
 							cov[i].Clauses[j].True = cov[i].Clauses[j].True || v > 0
 							cov[i].Clauses[j].False = cov[i].Clauses[j].False || v < 0

@@ -46,3 +46,26 @@ rules:
 		{Clause: `title contains "Training" || title contains "Module"`, Position: "r.yaml:5:43", True: true, False: false},
 	}, hr.Clauses)
 }
+
+// A shadow rule is being tried out: tests that see it match cover it, though
+// it is never in matched.
+func TestRunTestsCoversShadowRules(t *testing.T) {
+	set := &rules.Set{}
+	require.Empty(t, set.Add("r.yaml", []byte(`version: 1
+rules:
+  - name: watched
+    mode: shadow
+    when: metadata.department == "HR"
+    actions: {folder: People}
+`)))
+	require.Empty(t, set.Add("r_test.yaml", []byte(`tests:
+  - name: hr
+    event: {type: content.uploaded, content: {id: a, title: x, metadata: {department: HR}}}
+    expect: {matched: [], folder: ""}
+`)))
+	rs, errs := compileSet(set)
+	require.Empty(t, errs)
+	report := rs.RunTests(context.Background(), set, nil)
+	require.Equal(t, 1, report.Passed)
+	require.True(t, report.Coverage[0].Matched, "the test saw the shadow rule match")
+}

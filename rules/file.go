@@ -45,9 +45,24 @@ type Rule struct {
 	Provider    *Scalar  // nil means every provider
 	When        *Scalar  // nil means always
 	Stop        bool
+	Enabled     bool // false: the rule is never evaluated (enabled: false)
+	Mode        Mode // live (the default) or shadow
 	Actions     Actions
 	Pos         Pos // where the rule's mapping starts
 }
+
+// Mode says whether a matching rule's actions join the plan (live) or are
+// only reported, as what it would have contributed (shadow).
+type Mode string
+
+// The modes a rule can have.
+const (
+	Live   Mode = "live"
+	Shadow Mode = "shadow"
+)
+
+// Modes are the values of a rule's mode.
+var Modes = []string{string(Live), string(Shadow)}
 
 // Actions is what a rule does when it matches. Every string is a template.
 type Actions struct {

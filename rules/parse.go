@@ -89,7 +89,7 @@ func (w *walker) lists(n *yaml.Node) []*List {
 }
 
 func (w *walker) rule(n *yaml.Node) *Rule {
-	r := &Rule{Pos: w.pos(n)}
+	r := &Rule{Pos: w.pos(n), Enabled: true, Mode: Live}
 	seen := w.fields(n, "rule", []field{
 		{"name", func(k, v *yaml.Node) {
 			r.NameKey = w.pos(k)
@@ -130,6 +130,8 @@ func (w *walker) rule(n *yaml.Node) *Rule {
 			}
 		}},
 		{"stop", func(_, v *yaml.Node) { r.Stop = w.boolean(v, "stop") }},
+		{"enabled", func(_, v *yaml.Node) { r.Enabled = w.boolean(v, "enabled") || v.Tag != "!!bool" }}, // a bad value is reported; the rule stays as written
+		{"mode", func(_, v *yaml.Node) { r.Mode = w.mode(v) }},
 		{"actions", func(_, v *yaml.Node) { w.actions(v, &r.Actions) }},
 	})
 	if n.Kind != yaml.MappingNode {
@@ -302,4 +304,21 @@ func (w *walker) notify(n *yaml.Node) *Notify {
 		w.errorf(n, "notify needs a url and a text")
 	}
 	return nt
+}
+
+// mode reads a rule's mode: live or shadow.
+func (w *walker) mode(n *yaml.Node) Mode {
+	s, ok := w.scalar(n, "mode")
+	if !ok {
+		return Live
+	}
+	if !slices.Contains(Modes, s.Value) {
+		msg := fmt.Sprintf("mode %q must be one of %s", s.Value, strings.Join(Modes, ", "))
+		if best := Suggest(s.Value, Modes); best != "" {
+			msg += fmt.Sprintf("; did you mean %q?", best)
+		}
+		w.errorf(n, "%s", msg)
+		return Live
+	}
+	return Mode(s.Value)
 }

@@ -83,7 +83,7 @@ func unreachable(rules []*Rule) ErrorList {
 				break
 			}
 		}
-		if r.Stop && r.AlwaysMatches() {
+		if r.Stop && r.AlwaysMatches() && r.Enabled && r.Mode != Shadow {
 			stoppers = append(stoppers, r)
 		}
 	}

@@ -18,6 +18,7 @@ type metrics struct {
 	intake        *prometheus.HistogramVec
 	batch         prometheus.Histogram
 	matches       *prometheus.CounterVec
+	shadow        *prometheus.CounterVec
 	decisions     prometheus.Counter
 	actions       *prometheus.CounterVec
 	outcomes      *prometheus.CounterVec
@@ -44,6 +45,9 @@ func newMetrics(s *Service) *metrics {
 		}),
 		matches: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "organizer_rule_matches_total", Help: "Rule matches, by rule.",
+		}, []string{"rule"}),
+		shadow: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "organizer_shadow_matches_total", Help: "Matches of rules in shadow mode (mode: shadow), by rule: what they would have done is in the decision log.",
 		}, []string{"rule"}),
 		decisions: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "organizer_decisions_total", Help: "Events evaluated against the rules.",
@@ -89,7 +93,7 @@ func newMetrics(s *Service) *metrics {
 			return float64(sum)
 		}
 	}
-	m.reg.MustRegister(m.webhooks, m.intake, m.batch, m.matches, m.decisions, m.actions, m.outcomes,
+	m.reg.MustRegister(m.webhooks, m.intake, m.batch, m.matches, m.shadow, m.decisions, m.actions, m.outcomes,
 		m.deadLetters, m.reloads, m.rulesetLoaded, m.breakerOpen, m.startup,
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "organizer_queue_depth", Help: "Events waiting to be processed (queued or retrying)."},
 			count(StatusQueued, StatusRetrying)),
@@ -110,6 +114,11 @@ func (m *metrics) observeDecision(d engine.Decision) {
 	m.decisions.Inc()
 	for _, name := range d.Matched {
 		m.matches.WithLabelValues(name).Inc()
+	}
+	for _, e := range d.Trace {
+		if e.Verdict == engine.Shadow {
+			m.shadow.WithLabelValues(e.Rule).Inc()
+		}
 	}
 }
 

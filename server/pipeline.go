@@ -225,8 +225,9 @@ func enrich(ctx context.Context, client adapters.Client, ev *engine.Event) (adap
 	}
 }
 
-// evaluate runs the rules and keeps a compact decision: the plan, the
-// names of the rules that matched, and the trace of those that failed.
+// evaluate runs the rules and keeps a compact decision: the plan and its
+// sources, the names of the rules that matched, and the trace of those that
+// failed and of shadow rules that matched (with what they would have done).
 // Why each other rule did not match is recomputed on demand (POST
 // /v1/dry-run, organizer dry-run): that full trace was most of each stored
 // decision, which rides in the same commits as the webhooks; and the

@@ -47,7 +47,7 @@ func keys(m map[string]any) []string {
 // document and returns its trace entries.
 func requireDecisionShape(t *testing.T, doc map[string]any) []map[string]any {
 	t.Helper()
-	require.Equal(t, []string{"event", "held_by", "holds", "matched", "plan", "ruleset", "trace"}, keys(doc))
+	require.Equal(t, []string{"event", "held_by", "holds", "matched", "plan", "ruleset", "sources", "trace"}, keys(doc))
 	require.IsType(t, []any{}, doc["held_by"], "held_by must be a list, [] when no guard holds the decision")
 	require.IsType(t, []any{}, doc["holds"], "holds must be a list, [] when no guard holds the decision")
 
@@ -194,16 +194,16 @@ func TestDryRunText(t *testing.T) {
 	require.Greater(t, plan, 0, "%s", r.stdout)
 	require.Greater(t, trace, plan, "%s", r.stdout)
 	planText := strings.Join(out[plan+1:trace], "\n")
-	require.Regexp(t, `(?m)^  folder +First$`, planText)
-	require.Regexp(t, `(?m)^  visibility +team$`, planText)
-	require.Regexp(t, `(?m)^  tags +first$`, planText)
+	require.Regexp(t, `(?m)^  folder +First +\(first-folder\)$`, planText)
+	require.Regexp(t, `(?m)^  visibility +team +\(second-folder\)$`, planText)
+	require.Regexp(t, `(?m)^  tags +first +\(first-folder\)$`, planText)
 
 	traceText := strings.Join(out[trace+1:], "\n")
 	want := []struct{ mark, rule, pos, result string }{
 		{"!", "by-code", traceRules + ":5:5", "error: lower: 7 (float64) is not a string"},
 		{"✓", "first-folder", traceRules + ":12:5", "matched: the rule has no condition"},
 		{"✓", "second-folder", traceRules + ":18:5", "matched: when is true"},
-		{"✗", "never", traceRules + ":25:5", "not_matched: when is false"},
+		{"✗", "never", traceRules + ":25:5", `not_matched: title == "nope" is false (title: "Hello")`},
 		{"-", "transcoded-only", traceRules + ":31:5", "skipped: event type content.uploaded is not in on: [content.transcoded]"},
 	}
 	last := -1
@@ -256,8 +256,8 @@ func TestDryRunTitleCaseNonASCII(t *testing.T) {
 
 			r := organizer(t, "dry-run", "--rules", examplesRules, "--event", event)
 			require.Equal(t, exitOK, r.code, "%s", r)
-			require.Regexp(t, `(?m)^  folder +`+regexp.QuoteMeta(c.folder)+`$`, r.stdout)
-			require.Regexp(t, `(?m)^  tags +`+regexp.QuoteMeta(c.tag)+`$`, r.stdout)
+			require.Regexp(t, `(?m)^  folder +`+regexp.QuoteMeta(c.folder)+` +\(department\)$`, r.stdout)
+			require.Regexp(t, `(?m)^  tags +`+regexp.QuoteMeta(c.tag)+` +\(department\)$`, r.stdout)
 		})
 	}
 }
@@ -331,4 +331,34 @@ func TestDryRunInvalidRules(t *testing.T) {
 	require.Empty(t, r.stdout)
 	require.Contains(t, r.stderr, "testdata/mistakes.yaml:8:5: unknown rule field \"whne\"")
 	require.Equal(t, check.stdout, r.stderr)
+}
+
+// TestDryRunExplainGolden: the text dry-run names the clause that was false
+// with the value it saw, shows the rule beside each plan value, and marks
+// disabled and shadow rules, with what a shadow rule would have done.
+func TestDryRunExplainGolden(t *testing.T) {
+	r := organizer(t, "dry-run", "--rules", "testdata/explain/rules.yaml", "--event", "testdata/explain/event.json", "--now", fixedNow)
+	require.Equal(t, exitOK, r.code, "%s", r)
+	golden(t, "testdata/explain/text.golden", r.stdout)
+
+	r = organizer(t, "dry-run", "--rules", "testdata/explain/rules.yaml", "--event", "testdata/explain/event.json", "--now", fixedNow, "--format", "json")
+	require.Equal(t, exitOK, r.code, "%s", r)
+	var doc struct {
+		Sources map[string]any   `json:"sources"`
+		Trace   []map[string]any `json:"trace"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(r.stdout), &doc))
+	require.Equal(t, map[string]any{
+		"folder": "training", "visibility": "finance",
+		"tags":        map[string]any{"training": "training", "finance": "finance"},
+		"remove_tags": map[string]any{}, "metadata": map[string]any{"reviewed": "finance"},
+		"permissions": map[string]any{"team:Finance:view": "training"},
+		"derivatives": []any{}, "notify": []any{},
+	}, doc.Sources)
+	require.Equal(t, `metadata.department == "HR" is false (metadata.department: "Finance")`, doc.Trace[0]["detail"])
+	require.Equal(t, "disabled", doc.Trace[3]["result"])
+	require.Equal(t, "shadow", doc.Trace[4]["result"])
+	would, _ := doc.Trace[4]["would"].(map[string]any)
+	require.Equal(t, "private", would["visibility"], "the shadow rule's would: %v", doc.Trace[4])
+	require.Equal(t, []any{"confidential"}, would["tags"])
 }
