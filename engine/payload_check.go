@@ -120,6 +120,9 @@ func dataReads(r *rules.Rule) []dataRead {
 // exprDataReads parses an expression (at rune offset off of s) and lists
 // the data.<field> and data["field"] it reads.
 func exprDataReads(s rules.Scalar, off int, src string) []dataRead {
+	if !strings.Contains(src, "data") {
+		return nil // most expressions: no need to parse them again
+	}
 	tree, err := parser.Parse(src)
 	if err != nil {
 		return nil // reported when it compiles
