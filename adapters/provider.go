@@ -35,6 +35,13 @@ type QuerySources interface {
 	Sources() map[string][]string
 }
 
+// DocumentedPayloads is implemented by a Provider that knows the fields of
+// its webhooks' data per event type, so that check can warn about a rule
+// reading a field that is not there.
+type DocumentedPayloads interface {
+	PayloadFields() map[string][]string
+}
+
 // Registry holds the providers organizer knows, by name.
 type Registry struct {
 	providers []Provider
@@ -82,14 +89,18 @@ func (r *Registry) Sources(provider string) (map[string][]string, bool) {
 }
 
 // CompileOptions declares every provider, with its event types, the
-// actions it cannot perform and, for a QuerySources, the sources its
-// schedules may query, to engine.Load and engine.LoadFiles.
+// actions it cannot perform, for a QuerySources the sources its schedules
+// may query and, for a DocumentedPayloads, its payloads' fields, to
+// engine.Load and engine.LoadFiles.
 func (r *Registry) CompileOptions() []engine.Option {
 	var opts []engine.Option
 	for _, p := range r.providers {
 		opts = append(opts, engine.EventTypes(p.EventTypes()...), engine.Provider(p.Name(), p.Unsupported()...))
 		if qs, ok := p.(QuerySources); ok {
 			opts = append(opts, engine.ProviderSources(p.Name(), qs.Sources()))
+		}
+		if dp, ok := p.(DocumentedPayloads); ok {
+			opts = append(opts, engine.PayloadFields(p.Name(), dp.PayloadFields()))
 		}
 	}
 	return opts

@@ -23,7 +23,7 @@ func TestRegistry(t *testing.T) {
 	require.Equal(t, "/film/9", ev.Content.ID)
 	_, err = r.DecodePayload("vimeo", []byte(`{}`))
 	require.ErrorContains(t, err, `unknown provider "vimeo"`)
-	require.Len(t, r.CompileOptions(), 6, "event types, capabilities and query sources of each provider")
+	require.Len(t, r.CompileOptions(), 8, "event types, capabilities, query sources and payload fields of each provider")
 
 	sources, ok := r.Sources("vaultstream")
 	require.True(t, ok)

@@ -25,6 +25,7 @@ type config struct {
 	eventTypes []string
 	providers  map[string][]string            // provider -> actions it cannot perform
 	sources    map[string]map[string][]string // provider -> source -> params it takes
+	payloads   map[string]map[string][]string // provider -> event type -> its payload's data fields
 }
 
 // EventTypes declares the event types providers send. With it, an `on:`

@@ -27,6 +27,13 @@
 // notifications accumulate without duplicates; stop ends evaluation after a
 // matching rule. Each rule's [Verdict] is in the decision's trace.
 //
+// A rule file may also hold guards: conditions that read the merged plan as
+// plan, checked after every rule. A guard that holds, or fails, puts the
+// decision on hold ([Decision.HeldBy], [Hold]) without changing its plan.
+//
+// With [PayloadFields], loading also warns ([Loaded.Warnings]) about a rule
+// reading a data field that no documented payload of its event types has.
+//
 // For speed, each condition is also compiled into native Go closures where
 // its shape allows (field reads, comparisons, keyword and regular-expression
 // tests), falling back to the expr VM whenever a value is not of the expected

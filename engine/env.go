@@ -80,6 +80,10 @@ type permissionVars struct {
 	Permission string `expr:"permission"`
 }
 
+// noMetadata is plan.metadata when no rule set a field; expressions never
+// write to it.
+var noMetadata = map[string]any{}
+
 // newPlanVars returns the plan as guards read it: lists empty, never nil.
 func newPlanVars(p *Plan) planVars {
 	perms := make([]permissionVars, len(p.Permissions))
@@ -88,7 +92,7 @@ func newPlanVars(p *Plan) planVars {
 	}
 	metadata := p.Metadata
 	if metadata == nil {
-		metadata = map[string]any{}
+		metadata = noMetadata
 	}
 	return planVars{Folder: p.Folder, Visibility: p.Visibility, Tags: orEmpty(p.Tags), RemoveTags: orEmpty(p.RemoveTags),
 		Permissions: perms, Metadata: metadata}

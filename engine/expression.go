@@ -180,7 +180,7 @@ var (
 // friendly rewrites expr's messages into the rule language's words.
 func friendly(msg string, condition bool) string {
 	if m := unknownName.FindStringSubmatch(msg); m != nil {
-		candidates := append(slices.Clone(envNames), functionNames...)
+		candidates := append(append(slices.Clone(envNames), "plan"), functionNames...)
 		if best := rules.Suggest(m[1], candidates); best != "" {
 			return fmt.Sprintf("unknown name %s; did you mean %s?", m[1], best)
 		}

@@ -27,6 +27,10 @@ type Loaded struct {
 	Set *rules.Set
 	// Ruleset is the compiled rule set, nil when there is any problem.
 	Ruleset *Ruleset
+	// Warnings are findings that do not stop the rules from loading, such
+	// as a rule reading a payload field its event types do not have
+	// (PayloadFields), sorted.
+	Warnings rules.ErrorList
 }
 
 // Tests returns how many rule tests the rule-test files hold.
@@ -153,11 +157,16 @@ func build(set *rules.Set, errs rules.ErrorList, opts []Option) (*Loaded, rules.
 	errs = append(errs, rules.Validate(set)...)
 	rs, more := compileSet(set, opts...)
 	errs = append(errs, more...)
+	var cfg config
+	for _, o := range opts {
+		o(&cfg)
+	}
+	warns := payloadWarnings(set, &cfg)
 	if len(errs) > 0 {
 		errs.Sort()
-		return &Loaded{Set: set}, errs
+		return &Loaded{Set: set, Warnings: warns}, errs
 	}
-	return &Loaded{Set: set, Ruleset: rs}, nil
+	return &Loaded{Set: set, Ruleset: rs, Warnings: warns}, nil
 }
 
 // survive, deferred, turns a panic while loading (a bug) into a problem at

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/invopop/jsonschema"
+	orderedmap "github.com/pb33f/ordered-map/v2"
 )
 
 // The shape types describe rule files and rule-test files as written, key by
@@ -33,7 +34,7 @@ func (RuleFileShape) JSONSchemaExtend(s *jsonschema.Schema) {
 
 // RuleShape is one rule.
 type RuleShape struct {
-	Name        string        `json:"name" jsonschema:"required,pattern=^[a-z0-9_-]+$" jsonschema_description:"Unique across the rule set."`
+	Name        Name          `json:"name" jsonschema:"required" jsonschema_description:"Unique across the rule set."`
 	Description Text          `json:"description,omitempty"`
 	On          EventTypes    `json:"on,omitempty" jsonschema_description:"Event types; * is a wildcard. Omit for every event."`
 	Provider    Text          `json:"provider,omitempty" jsonschema_description:"Only this provider's events."`
@@ -42,6 +43,23 @@ type RuleShape struct {
 	Enabled     bool          `json:"enabled,omitempty" jsonschema_description:"false: the rule is never evaluated."`
 	Mode        string        `json:"mode,omitempty" jsonschema:"enum=live,enum=shadow" jsonschema_description:"live (default): actions join the plan; shadow: only reported."`
 	Actions     *ActionsShape `json:"actions,omitempty"`
+}
+
+// JSONSchemaExtend requires actions of a rule that does not stop.
+func (RuleShape) JSONSchemaExtend(s *jsonschema.Schema) {
+	s.If = &jsonschema.Schema{Required: []string{"stop"}, Properties: properties("stop", &jsonschema.Schema{Const: true})}
+	s.Else = &jsonschema.Schema{Required: []string{"actions"}}
+}
+
+// JSONSchemaExtend requires the provider of a raw payload.
+func (TestCaseShape) JSONSchemaExtend(s *jsonschema.Schema) {
+	s.DependentRequired = map[string][]string{"payload": {"provider"}}
+}
+
+func properties(name string, s *jsonschema.Schema) *orderedmap.OrderedMap[string, *jsonschema.Schema] {
+	m := orderedmap.New[string, *jsonschema.Schema]()
+	m.Set(name, s)
+	return m
 }
 
 // ActionsShape is what a rule does when it matches.
@@ -97,14 +115,14 @@ type NotifyShape struct {
 
 // GuardShape is one guard.
 type GuardShape struct {
-	Name    string `json:"name" jsonschema:"required,pattern=^[a-z0-9_-]+$" jsonschema_description:"Unique across the rule set."`
-	When    Text   `json:"when" jsonschema:"required" jsonschema_description:"A condition that may read plan; true puts the decision on hold."`
-	Message Text   `json:"message,omitempty" jsonschema_description:"Why the decision is held."`
+	Name    Name `json:"name" jsonschema:"required" jsonschema_description:"Unique across the rule set."`
+	When    Text `json:"when" jsonschema:"required" jsonschema_description:"A condition that may read plan; true puts the decision on hold."`
+	Message Text `json:"message,omitempty" jsonschema_description:"Why the decision is held."`
 }
 
 // ScheduleShape is one schedule.
 type ScheduleShape struct {
-	Name       string          `json:"name" jsonschema:"required,pattern=^[a-z0-9_-]+$"`
+	Name       Name            `json:"name" jsonschema:"required"`
 	Cron       Text            `json:"cron" jsonschema:"required" jsonschema_description:"Five-field cron expression."`
 	Timezone   Text            `json:"timezone,omitempty" jsonschema_description:"IANA time zone; default UTC."`
 	Provider   Text            `json:"provider" jsonschema:"required"`
@@ -171,6 +189,17 @@ var scalarTypes = []*jsonschema.Schema{{Type: "string"}, {Type: "number"}, {Type
 
 // JSONSchema implements jsonschema's custom schema.
 func (Text) JSONSchema() *jsonschema.Schema { return &jsonschema.Schema{AnyOf: scalarTypes} }
+
+// Name is the name of a rule, guard or schedule: a-z, 0-9, _ and -. YAML
+// reads an unquoted 42 as a number, which the loader takes as the name "42".
+type Name string
+
+// JSONSchema implements jsonschema's custom schema.
+func (Name) JSONSchema() *jsonschema.Schema {
+	zero := json.Number("0")
+	return &jsonschema.Schema{AnyOf: []*jsonschema.Schema{
+		{Type: "string", Pattern: namePattern.String()}, {Type: "integer", Minimum: zero}}}
+}
 
 // Value is a metadata value: a scalar, or nothing.
 type Value struct{}

@@ -28,6 +28,20 @@ func Suggest(got string, candidates []string) string {
 	return best
 }
 
+// SuggestScaled is Suggest with a tolerance that grows with the length of
+// got, one edit per four characters (at least two), so that a long name
+// written short (duration_secs for duration_seconds) still finds its match.
+func SuggestScaled(got string, candidates []string) string {
+	limit := max(2, len([]rune(got))/4)
+	best, bestDist := "", limit+1
+	for _, c := range candidates {
+		if d := distance(got, c); d < bestDist {
+			best, bestDist = c, d
+		}
+	}
+	return best
+}
+
 // distance is the Levenshtein distance between a and b.
 func distance(a, b string) int {
 	ra, rb := []rune(a), []rune(b)

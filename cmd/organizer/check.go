@@ -25,7 +25,8 @@ func checkCommand() *cobra.Command {
 		l, errs := load(args)
 		out := cmd.OutOrStdout()
 		if *format == "json" {
-			writeJSON(out, checkResult{Valid: len(errs) == 0, Errors: orEmpty(errs), Rules: rulesIn(l.Ruleset), Ruleset: digestOf(l.Ruleset)})
+			writeJSON(out, checkResult{Valid: len(errs) == 0, Errors: orEmpty(errs), Warnings: orEmpty(l.Warnings),
+				Rules: rulesIn(l.Ruleset), Ruleset: digestOf(l.Ruleset)})
 		} else {
 			printCheck(out, l, errs)
 		}
@@ -38,10 +39,13 @@ func checkCommand() *cobra.Command {
 }
 
 type checkResult struct {
-	Valid   bool            `json:"valid"`
-	Errors  rules.ErrorList `json:"errors"`
-	Rules   int             `json:"rules"`
-	Ruleset string          `json:"ruleset,omitempty"`
+	Valid  bool            `json:"valid"`
+	Errors rules.ErrorList `json:"errors"`
+	// Warnings do not make the rules invalid: a rule reading a payload
+	// field its event types' documented payloads lack.
+	Warnings rules.ErrorList `json:"warnings"`
+	Rules    int             `json:"rules"`
+	Ruleset  string          `json:"ruleset,omitempty"`
 }
 
 // load reads, validates and compiles the rules at paths with the providers'
@@ -50,11 +54,15 @@ func load(paths []string) (*engine.Loaded, rules.ErrorList) {
 	return engine.Load(paths, compileOptions()...)
 }
 
-// printCheck writes every problem and their count, or, when there is none,
-// what was loaded.
+// printCheck writes every problem and warning and the count of problems,
+// or, when there is none, what was loaded. Warnings do not change the exit
+// code.
 func printCheck(w io.Writer, l *engine.Loaded, errs rules.ErrorList) {
 	for _, e := range errs {
 		fmt.Fprintln(w, e)
+	}
+	for _, e := range l.Warnings {
+		fmt.Fprintf(w, "%s: warning: %s\n", e.Pos, e.Message)
 	}
 	if len(errs) > 0 {
 		fmt.Fprintf(w, "%d %s\n", len(errs), plural(len(errs), "problem", "problems"))

@@ -94,6 +94,10 @@ func TestSchemaRejectsMistakes(t *testing.T) {
 		{"version: 1\nguards:\n  - name: g\n    message: no when\n", false},
 		{"version: 1\nguards:\n  - name: g\n    when: plan.visibility == \"public\"\n", true},
 		{"version: 2\nrules: []\n", false},
+		{"version: 1\nrules:\n  - name: 42\n    actions: {folder: A}\n", true},
+		{"version: 1\nrules:\n  - name: Big\n    actions: {folder: A}\n", false},
+		{"version: 1\nrules:\n  - name: r\n    when: title == \"x\"\n", false},
+		{"version: 1\nrules:\n  - name: r\n    stop: true\n", true},
 	} {
 		err := s.Validate(yamlInstance(t, []byte(c.text)))
 		if c.valid {
@@ -105,6 +109,33 @@ func TestSchemaRejectsMistakes(t *testing.T) {
 		if !strings.Contains(c.text, "mode:") && !strings.Contains(c.text, "enabled:") {
 			require.Equal(t, c.valid, len(errs) == 0, "the loader and the schema disagree on:\n%s%v", c.text, errs)
 		}
+	}
+}
+
+// TestTestSchemaRejectsMistakes: the rule-test schema refuses what the
+// loader refuses.
+func TestTestSchemaRejectsMistakes(t *testing.T) {
+	s, _ := printedSchema(t, "--file", "tests")
+	for _, c := range []struct {
+		text  string
+		valid bool
+	}{
+		{"tests:\n  - name: a\n    event: {type: content.uploaded}\n    expect: {held_by: []}\n", true},
+		{"tests:\n  - name: a\n    event: {type: content.uploaded}\n    expect: {foldr: A}\n", false},
+		{"tests:\n  - name: a\n    payload: {}\n    expect: {folder: A}\n", false},
+		{"tests:\n  - name: a\n    provider: shift72\n    payload: {}\n    expect: {folder: A}\n", true},
+		{"tests:\n  - name: a\n    provider: shift72\n    payload: {}\n    event: {}\n    expect: {folder: A}\n", false},
+		{"tests:\n  - name: a\n    event: {type: content.uploaded, colour: red}\n    expect: {folder: A}\n", false},
+		{"tests:\n  - name: a\n    event: {type: content.uploaded}\n", false},
+	} {
+		err := s.Validate(yamlInstance(t, []byte(c.text)))
+		if c.valid {
+			require.NoError(t, err, c.text)
+		} else {
+			require.Error(t, err, c.text)
+		}
+		_, errs := rules.ParseTestFile("r_test.yaml", []byte(c.text))
+		require.Equal(t, c.valid, len(errs) == 0, "the loader and the schema disagree on:\n%s%v", c.text, errs)
 	}
 }
 
