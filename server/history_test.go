@@ -217,3 +217,28 @@ func TestStoredDecisionShownWhole(t *testing.T) {
 	require.NoError(t, err)
 	require.NotContains(t, stored, `"event"`, "the row and payload already hold the event")
 }
+
+// After a rules edit and a replay, a revert puts the item back as the
+// platform had it before the event's first decision, not just before the
+// replay: the event's changes are undone as a whole.
+func TestRevertAfterReplayRestoresTheOriginal(t *testing.T) {
+	h := startHarness(t)
+	inbox := h.sim.AddFolder("Inbox")
+	h.sim.AddContent(vaultstreamtest.Content{ID: "c_1", Title: "Marketing reel", FolderID: inbox, Visibility: "private"})
+	_, resp := h.send(webhook(t, "content.uploaded", map[string]any{"content_id": "c_1", "title": "Marketing reel"}))
+	id := resp["event_id"].(string)
+	h.waitFor(id, 5*time.Second, StatusApplied)
+	h.editRules("folder: Marketing", "folder: Brand")
+	status, _ := h.do(http.MethodPost, "/v1/events/"+id+"/replay", nil, nil)
+	require.Equal(t, http.StatusAccepted, status)
+	h.waitFor(id, 5*time.Second, StatusApplied)
+	require.Equal(t, "Brand", h.folderOf("c_1"))
+
+	status, out := h.do(http.MethodPost, "/v1/events/"+id+"/revert", nil, nil)
+	require.Equal(t, http.StatusAccepted, status, "%v", out)
+	e := h.waitFor(id, 5*time.Second, StatusApplied)
+	require.Equal(t, []Reason{ReasonReceived, ReasonReplay, ReasonRevert}, []Reason{e.Decisions[0].Reason, e.Decisions[1].Reason, e.Decisions[2].Reason})
+	c, _ := h.sim.Content("c_1")
+	require.Equal(t, "Inbox", h.folderOf("c_1"), "back where it was before organizer moved it, twice")
+	require.Equal(t, "private", c.Visibility)
+}

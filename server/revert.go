@@ -71,44 +71,72 @@ func before(c *engine.Content, a adapters.Action) *Prior {
 	return nil // grants and derivatives are not undone
 }
 
-// revertOf builds the plan that puts back what a decision's plan changed,
-// and the expectations that guard it. It returns false when nothing the
-// decision applied can be put back.
-func revertOf(plan engine.Plan, results []ActionResult) (engine.Plan, []expectation, bool) {
-	actions := adapters.Actions(plan)
+// applied is one decision's plan and what became of its actions.
+type applied struct {
+	plan    engine.Plan
+	results []ActionResult
+}
+
+// change is what an event's decisions did to one field: what the item
+// held before the first of them changed it, and what the last one set.
+type change struct {
+	action adapters.Action // the last action that set the field
+	before *Prior          // before the first
+}
+
+// revertOf builds the plan that puts back what an event's decisions
+// (oldest first) changed, and the expectations that guard it: each field
+// goes back to what the item held before the first decision changed it,
+// provided it still holds what the last one set. It returns false when
+// nothing they applied can be put back.
+func revertOf(decisions []applied) (engine.Plan, []expectation, bool) {
+	changes := map[string]*change{}
+	var order []string
+	for _, d := range decisions {
+		actions := adapters.Actions(d.plan)
+		for i, r := range d.results {
+			if i >= len(actions) || r.Outcome != string(adapters.Applied) || r.Before == nil || r.Action != actions[i].String() {
+				continue
+			}
+			f := field(actions[i])
+			if c, ok := changes[f]; ok {
+				c.action = actions[i]
+				continue
+			}
+			changes[f] = &change{action: actions[i], before: r.Before}
+			order = append(order, f)
+		}
+	}
 	out := engine.Plan{Tags: []string{}, RemoveTags: []string{}, Permissions: []engine.Permission{},
 		Derivatives: []engine.Derivative{}, Notify: []engine.Notify{}}
 	var expect []expectation
-	for i, r := range results {
-		if i >= len(actions) || r.Outcome != string(adapters.Applied) || r.Before == nil || r.Action != actions[i].String() {
-			continue
-		}
-		a, b := actions[i], r.Before
+	for _, f := range order {
+		c := changes[f]
+		a, b := c.action, c.before
 		switch a.Kind {
-		case adapters.SetFolder:
+		case adapters.SetFolder, adapters.SetVisibility:
 			prev, _ := b.Value.(string)
-			if prev == "" {
-				continue // the item was in no folder: there is no "no folder" to move it back to
+			if prev == "" || prev == a.Value {
+				continue // in no folder before: there is no "no folder" to move it back to
 			}
-			out.Folder = prev
-			expect = append(expect, expectation{Field: "folder", Set: a.Value})
-		case adapters.SetVisibility:
-			prev, _ := b.Value.(string)
-			if prev == "" {
-				continue
+			if a.Kind == adapters.SetFolder {
+				out.Folder = prev
+			} else {
+				out.Visibility = prev
 			}
-			out.Visibility = prev
-			expect = append(expect, expectation{Field: "visibility", Set: a.Value})
-		case adapters.AddTag:
-			if b.Absent {
-				out.RemoveTags = append(out.RemoveTags, a.Value)
-				expect = append(expect, expectation{Field: "tag:" + a.Value, Set: a.Value})
+			expect = append(expect, expectation{Field: f, Set: a.Value})
+		case adapters.AddTag, adapters.RemoveTag:
+			had := !b.Absent
+			has := a.Kind == adapters.AddTag
+			if had == has {
+				continue // added, then removed again (or the reverse): as it was
 			}
-		case adapters.RemoveTag:
-			if !b.Absent {
+			if had {
 				out.Tags = append(out.Tags, a.Value)
-				expect = append(expect, expectation{Field: "tag:" + a.Value, Absent: true})
+			} else {
+				out.RemoveTags = append(out.RemoveTags, a.Value)
 			}
+			expect = append(expect, expectation{Field: f, Set: a.Value, Absent: !has})
 		case adapters.SetMetadata:
 			if out.Metadata == nil {
 				out.Metadata = map[string]any{}
@@ -117,10 +145,30 @@ func revertOf(plan engine.Plan, results []ActionResult) (engine.Plan, []expectat
 			if b.Absent {
 				out.Metadata[a.Key] = nil
 			}
-			expect = append(expect, expectation{Field: "metadata." + a.Key, Set: a.Metadata})
+			expect = append(expect, expectation{Field: f, Set: a.Metadata})
 		}
 	}
 	return out, expect, len(expect) > 0
+}
+
+// sinceLastRevert returns the decisions of an event's log (oldest first)
+// that came after its last revert: what a revert now puts back.
+func sinceLastRevert(log []DecisionEntry) ([]applied, error) {
+	var out []applied
+	for _, d := range log {
+		if d.Reason == ReasonRevert {
+			out = out[:0]
+			continue
+		}
+		var plan engine.Plan
+		if len(d.Plan) > 0 {
+			if err := json.Unmarshal(d.Plan, &plan); err != nil {
+				return nil, err
+			}
+		}
+		out = append(out, applied{plan: plan, results: d.Results})
+	}
+	return out, nil
 }
 
 // holds reports whether the item still holds what organizer set for a
@@ -236,20 +284,25 @@ func (s *Service) revert(ctx context.Context, id string, now time.Time) (revertA
 	if !e.Status.terminal() {
 		return revertAnswer{}, fmt.Errorf("%w: event %s is %s; wait for it to finish", errNothingToRevert, id, e.Status)
 	}
-	var d struct {
-		Ruleset string      `json:"ruleset"`
-		Plan    engine.Plan `json:"plan"`
-	}
 	if e.Decision == nil {
 		return revertAnswer{}, fmt.Errorf("%w: event %s has no decision", errNothingToRevert, id)
 	}
-	if err := json.Unmarshal(e.Decision, &d); err != nil {
-		return revertAnswer{}, fmt.Errorf("reading the decision of %s: %w", id, err)
+	log, err := s.store.decisions(ctx, e)
+	if err != nil {
+		return revertAnswer{}, err
 	}
-	plan, expect, ok := revertOf(d.Plan, e.Results)
+	since, err := sinceLastRevert(log)
+	if err != nil {
+		return revertAnswer{}, fmt.Errorf("reading the decisions of %s: %w", id, err)
+	}
+	plan, expect, ok := revertOf(since)
 	if !ok {
 		return revertAnswer{}, fmt.Errorf("%w: event %s changed nothing organizer can put back (only folder, visibility, tags and metadata applied by it are)", errNothingToRevert, id)
 	}
+	var d struct {
+		Ruleset string `json:"ruleset"`
+	}
+	_ = json.Unmarshal(e.Decision, &d)
 	body, err := json.Marshal(map[string]any{"ruleset": d.Ruleset, "matched": []string{}, "plan": plan,
 		"revert": revertSpec{Of: e.Replays, Expect: expect}})
 	if err != nil {
