@@ -303,7 +303,7 @@ func (s *Service) revert(ctx context.Context, id string, now time.Time) (revertA
 		Ruleset string `json:"ruleset"`
 	}
 	_ = json.Unmarshal(e.Decision, &d)
-	body, err := json.Marshal(map[string]any{"ruleset": d.Ruleset, "matched": []string{}, "plan": plan,
+	body, err := json.Marshal(map[string]any{"ruleset": d.Ruleset, "matched": []string{}, "plan": plan, "held_by": []string{}, "holds": []any{},
 		"revert": revertSpec{Of: e.Replays, Expect: expect}})
 	if err != nil {
 		return revertAnswer{}, err
