@@ -86,7 +86,10 @@ func New(ctx context.Context, cfg Config, registry *adapters.Registry, clients m
 	if _, err := s.rules.Load(); err != nil {
 		log.Error("the rules do not load; webhooks are stored and wait until a valid ruleset is in place", "rules", cfg.Rules, "error", err)
 	}
-	s.handler = s.routes()
+	if s.handler, err = s.routes(); err != nil {
+		s.Close()
+		return nil, err
+	}
 	return s, nil
 }
 
