@@ -187,6 +187,11 @@ func (b consoleBackend) Event(ctx context.Context, id string) (*console.EventDet
 			return nil, fmt.Errorf("reading the decision of %s: %w", id, err)
 		}
 		d.Decision = &dec
+		if rs := b.s.rules.Current(); rs != nil {
+			ctx, cancel := context.WithTimeout(ctx, evalTimeout)
+			defer cancel()
+			d.Trace, d.SameRules = rs.Evaluate(ctx, dec.Event, engine.FullTrace()).Trace, rs.Digest() == dec.Ruleset
+		}
 	}
 	return d, nil
 }

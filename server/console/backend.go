@@ -88,7 +88,12 @@ type EventDetail struct {
 	Replays  int
 	Payload  []byte
 	Decision *engine.Decision // nil until decided
-	Results  []ActionResult
+	// Trace is every rule's verdict on the decided event, recomputed with
+	// the rules in force (a stored decision keeps only what went wrong);
+	// SameRules tells whether those are the rules that decided.
+	Trace     []engine.TraceEntry
+	SameRules bool
+	Results   []ActionResult
 	// History is every decision, oldest first, when the service keeps
 	// more than the latest.
 	History []HistoryEntry
