@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 	"net/http"
 	"regexp"
 	"strconv"
@@ -269,34 +270,111 @@ func (b consoleBackend) RunSchedule(ctx context.Context, name string) (string, e
 }
 
 // Activity counts the events received since since, per hour and status.
+//
+// No index serves received_at, and reading 24 hours of rows would read
+// their payloads too. Arrival order (seq) follows received_at, so each
+// hour starts at the first seq received in it, found by a binary search
+// over the key; the counts then come from the (status, seq) index alone.
 func (b consoleBackend) Activity(ctx context.Context, since time.Time) ([]console.HourCount, error) {
-	const hour = int64(time.Hour / time.Microsecond)
-	r, err := b.s.backend.reader().query(ctx, `SELECT (received_at - $1) / $2, status, COUNT(*) FROM organizer_events
-		WHERE received_at >= $3 GROUP BY 1, 2`, since.UnixMicro(), hour, since.UnixMicro())
-	if err != nil {
-		return nil, fmt.Errorf("counting the events of the last hours: %w", err)
+	bounds, err := b.hourBounds(ctx, since, 24)
+	if err != nil || bounds == nil {
+		return nil, err
 	}
-	defer r.Close()
 	byHour := map[int64]map[string]int{}
-	for r.Next() {
-		var h, n int64
-		var st string
-		if err := r.Scan(&h, &st, &n); err != nil {
+	for _, st := range countedStatuses() {
+		if err := b.countHours(ctx, st, bounds, byHour); err != nil {
 			return nil, fmt.Errorf("counting the events of the last hours: %w", err)
 		}
-		if byHour[h] == nil {
-			byHour[h] = map[string]int{}
-		}
-		byHour[h][st] += int(n)
-	}
-	if err := r.Err(); err != nil {
-		return nil, err
 	}
 	out := make([]console.HourCount, 0, len(byHour))
 	for h, counts := range byHour {
 		out = append(out, console.HourCount{Start: since.Add(time.Duration(h) * time.Hour), Counts: counts})
 	}
 	return out, nil
+}
+
+// countHours adds the events of one status to byHour: a count of a range
+// of the (status, seq) index per hour, which reads the index alone. (One
+// query with a CASE over seq costs ten times as much on SQLite.)
+func (b consoleBackend) countHours(ctx context.Context, status string, bounds []int64, byHour map[int64]map[string]int) error {
+	for h, from := range bounds {
+		to := int64(math.MaxInt64)
+		if h+1 < len(bounds) {
+			to = bounds[h+1]
+		}
+		if from >= to {
+			continue
+		}
+		var n int64
+		if _, err := queryOne(ctx, b.s.backend.reader(), `SELECT COUNT(*) FROM organizer_events WHERE status = $1 AND seq >= $2 AND seq < $3`,
+			[]any{status, from, to}, &n); err != nil {
+			return err
+		}
+		if n > 0 {
+			if byHour[int64(h)] == nil {
+				byHour[int64(h)] = map[string]int{}
+			}
+			byHour[int64(h)][status] += int(n)
+		}
+	}
+	return nil
+}
+
+// countedStatuses are the statuses the activity chart counts: every one
+// the service sets, and held, which guards may set.
+func countedStatuses() []string {
+	out := []string{"held"}
+	for _, st := range statuses {
+		if st != "held" {
+			out = append(out, string(st))
+		}
+	}
+	return out
+}
+
+// hourBounds returns, for each of the hours from since, the first seq
+// received in it, or nil when no event was received since since.
+func (b consoleBackend) hourBounds(ctx context.Context, since time.Time, hours int) ([]int64, error) {
+	var lo, hi int64
+	found, err := queryOne(ctx, b.s.backend.reader(), `SELECT COALESCE(MIN(seq), 0), COALESCE(MAX(seq), 0) FROM organizer_events`, nil, &lo, &hi)
+	if err != nil || !found || hi == 0 {
+		return nil, err
+	}
+	bounds := make([]int64, hours)
+	for h := range hours {
+		at := since.Add(time.Duration(h) * time.Hour).UnixMicro()
+		seq, err := b.firstSeqAt(ctx, lo, hi+1, at)
+		if err != nil {
+			return nil, fmt.Errorf("finding the events of the last hours: %w", err)
+		}
+		bounds[h], lo = seq, seq
+	}
+	if bounds[0] > hi {
+		return nil, nil
+	}
+	return bounds, nil
+}
+
+// firstSeqAt is the first seq in [lo, hi) received at or after at (hi if
+// none), by binary search over the key; seq may have gaps.
+func (b consoleBackend) firstSeqAt(ctx context.Context, lo, hi, at int64) (int64, error) {
+	for lo < hi {
+		mid := lo + (hi-lo)/2
+		var seq, received int64
+		found, err := queryOne(ctx, b.s.backend.reader(),
+			`SELECT seq, received_at FROM organizer_events WHERE seq >= $1 ORDER BY seq LIMIT 1`, []any{mid}, &seq, &received)
+		switch {
+		case err != nil:
+			return 0, err
+		case !found || seq >= hi:
+			hi = mid
+		case received >= at:
+			hi = mid
+		default:
+			lo = seq + 1
+		}
+	}
+	return lo, nil
 }
 
 // Attention counts the dead letters and the held events.

@@ -272,6 +272,11 @@ func TestConsoleEventsPaging(t *testing.T) {
 	require.Len(t, rows.FindAllString(p.body, -1), 30)
 	p = h.consoleDo(http.MethodGet, "/events?status=dead", nil, nil, nil)
 	require.Contains(t, p.body, "No events.")
+
+	// The home page counts them, in the chart and in its table.
+	p = h.consoleDo(http.MethodGet, "/", nil, nil, nil)
+	require.Contains(t, p.body, `<td><span class="status status-recorded">recorded</span></td><td>120</td>`)
+	require.Contains(t, p.body, `120 recorded</title></rect>`)
 }
 
 // The playground works as a plain form, without script, and decides as
