@@ -312,3 +312,34 @@ func TestConsolePlaygroundWithoutScript(t *testing.T) {
 	require.Equal(t, http.StatusOK, p.status, p.body)
 	require.Contains(t, p.body, "<dt>Folder</dt><dd>Training</dd>")
 }
+
+// A sweep's event ids end with the content id, which may hold slashes
+// (/film/176): the event's page and its replay still work.
+func TestConsoleEventIDWithSlashes(t *testing.T) {
+	h := startHarness(t, recordOnly)
+	id := sweepEventID("manual:films@2026-12-03T00:00:00Z", "/film/176?x#y")
+	err := h.svc.backend.inTx(t.Context(), func(q querier, _ enqueueFunc) error {
+		_, err := insertEvents(t.Context(), q, []*newEvent{{id: id, provider: "shift72", typ: "schedule.films",
+			contentID: "/film/176?x#y", payload: []byte(`{}`), receivedAt: time.Now(), status: StatusDead}})
+		return err
+	})
+	require.NoError(t, err)
+
+	p := h.consoleDo(http.MethodGet, "/dead-letters", nil, nil, nil)
+	m := regexp.MustCompile(`<td><a href="(/events/[^"]+)">`).FindStringSubmatch(p.body)
+	require.NotNil(t, m, p.body)
+	link := strings.ReplaceAll(m[1], "&amp;", "&")
+	require.Equal(t, "/events/sweep:manual:films@2026-12-03T00:00:00Z:/film/176%3Fx%23y", link)
+	p = h.consoleDo(http.MethodGet, link, nil, nil, nil)
+	require.Equal(t, http.StatusOK, p.status, p.body)
+	require.Contains(t, p.body, "<dd><code>"+id+"</code></dd>")
+
+	p = h.consoleDo(http.MethodPost, link+"/replay", url.Values{}, nil, nil)
+	require.Equal(t, http.StatusSeeOther, p.status, p.body)
+	require.Equal(t, link+"?done=replayed", p.header.Get("Location"))
+	e, err := h.svc.store.get(t.Context(), id)
+	require.NoError(t, err)
+	require.Equal(t, 1, e.Replays)
+
+	require.Equal(t, http.StatusNotFound, h.consoleDo(http.MethodPost, link+"/explode", url.Values{}, nil, nil).status)
+}

@@ -89,10 +89,27 @@ func (h *Handler) event(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// replay is POST /events/{id}/replay: decide the event again with the
-// rules in force, then show it.
-func (h *Handler) replay(w http.ResponseWriter, r *http.Request) {
-	id := r.PathValue("id")
+// eventAction is POST /events/{id}/{action}. The id may hold slashes, so
+// the action is the last segment. (Approve, reject and revert go here
+// once the service has them.)
+func (h *Handler) eventAction(w http.ResponseWriter, r *http.Request) {
+	path := r.PathValue("action")
+	i := strings.LastIndexByte(path, '/')
+	if i <= 0 {
+		h.pages.error(w, r, http.StatusNotFound, "There is no such page.")
+		return
+	}
+	id, action := path[:i], path[i+1:]
+	switch action {
+	case "replay":
+		h.replay(w, r, id)
+	default:
+		h.pages.error(w, r, http.StatusNotFound, "There is no such action on an event.")
+	}
+}
+
+// replay decides the event again with the rules in force, then shows it.
+func (h *Handler) replay(w http.ResponseWriter, r *http.Request, id string) {
 	found, err := h.b.Replay(r.Context(), id)
 	switch {
 	case err != nil:
@@ -101,7 +118,7 @@ func (h *Handler) replay(w http.ResponseWriter, r *http.Request) {
 		h.pages.error(w, r, http.StatusNotFound, "There is no event with this id.")
 	default:
 		h.opts.Log.Info("event replayed from the console", "event_id", id)
-		http.Redirect(w, r, "/events/"+url.PathEscape(id)+"?done=replayed", http.StatusSeeOther)
+		http.Redirect(w, r, eventURL(id)+"?done=replayed", http.StatusSeeOther)
 	}
 }
 

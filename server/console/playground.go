@@ -16,10 +16,9 @@ var samplesFS embed.FS
 
 // sample is an example the playground fills its form with in one click.
 type sample struct {
-	Key, Label     string
-	Rules, Event   string // files in samples/
-	Provider       string // set when Event is a provider's raw payload
-	rulesText, evt string
+	Key, Label   string
+	Rules, Event string // files in samples/
+	Provider     string // set when Event is a provider's raw payload
 }
 
 var samples = []sample{

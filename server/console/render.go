@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"path"
 	"strings"
 	"time"
@@ -100,12 +101,12 @@ func signedIn(r *http.Request) bool {
 }
 
 var funcs = template.FuncMap{
-	"when":   formatTime,
-	"ago":    ago,
-	"pretty": prettyJSON,
-	"join":   strings.Join,
-	"fileOf": fileOf,
-	"json":   compactJSON,
+	"when":     formatTime,
+	"eventURL": eventURL,
+	"pretty":   prettyJSON,
+	"join":     strings.Join,
+	"fileOf":   fileOf,
+	"json":     compactJSON,
 }
 
 func formatTime(t any) string {
@@ -124,11 +125,16 @@ func formatTime(t any) string {
 	return ""
 }
 
-func ago(t time.Time) string {
-	if t.IsZero() {
-		return ""
+// eventURL is the path of an event's page. An event id may hold slashes
+// (a sweep's events end with the content id, such as /film/176): each
+// segment is escaped, the slashes kept, and the route takes the rest of
+// the path.
+func eventURL(id string) string {
+	segs := strings.Split(id, "/")
+	for i, s := range segs {
+		segs[i] = url.PathEscape(s)
 	}
-	return time.Since(t).Round(time.Second).String() + " ago"
+	return "/events/" + strings.Join(segs, "/")
 }
 
 // prettyJSON indents a JSON document for reading; what is not JSON is
