@@ -6,6 +6,8 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -270,6 +272,7 @@ func TestConsoleEventsPaging(t *testing.T) {
 	require.Contains(t, m[1], "status=recorded")
 	p = h.consoleDo(http.MethodGet, strings.ReplaceAll(m[1], "&amp;", "&"), nil, nil, nil)
 	require.Len(t, rows.FindAllString(p.body, -1), 30)
+	require.Contains(t, p.body, `<a href="/events?rule=marketing&amp;status=recorded">Newest</a>`)
 	p = h.consoleDo(http.MethodGet, "/events?status=dead", nil, nil, nil)
 	require.Contains(t, p.body, "No events.")
 
@@ -342,4 +345,43 @@ func TestConsoleEventIDWithSlashes(t *testing.T) {
 	require.Equal(t, 1, e.Replays)
 
 	require.Equal(t, http.StatusNotFound, h.consoleDo(http.MethodPost, link+"/explode", url.Values{}, nil, nil).status)
+}
+
+// The schedules page lists the schedules of the rules in force, and Run now
+// asks for a run at once.
+func TestConsoleSchedules(t *testing.T) {
+	h := startHarness(t)
+	p := h.consoleDo(http.MethodGet, "/schedules", nil, nil, nil)
+	require.Contains(t, p.body, "The rules in force have no schedules.")
+
+	require.NoError(t, os.WriteFile(filepath.Join(h.rules, "stale.yaml"), []byte(`version: 1
+schedules:
+  - name: stale-content
+    cron: "0 2 * * *"
+    timezone: Europe/Paris
+    provider: vaultstream
+    source: catalog
+rules:
+  - name: archive-stale
+    on: [schedule.stale-content]
+    actions: {folder: Archive}
+`), 0o600))
+	status, body := h.do(http.MethodPost, "/v1/rules/reload", nil, nil)
+	require.Equal(t, http.StatusOK, status, "%v", body)
+
+	p = h.consoleDo(http.MethodGet, "/schedules", nil, nil, nil)
+	require.Equal(t, http.StatusOK, p.status)
+	require.Contains(t, p.body, "<td>stale-content</td>")
+	require.Contains(t, p.body, "<code>0 2 * * *</code> (Europe/Paris)")
+	require.Contains(t, p.body, "never")
+
+	p = h.consoleDo(http.MethodPost, "/schedules/stale-content/run", url.Values{}, nil, nil)
+	require.Equal(t, http.StatusSeeOther, p.status, p.body)
+	require.True(t, strings.HasPrefix(p.header.Get("Location"), "/schedules?run=manual%3Astale-content%40"), p.header.Get("Location"))
+	require.Eventually(t, func() bool {
+		p = h.consoleDo(http.MethodGet, "/schedules", nil, nil, nil)
+		return !strings.Contains(p.body, "never")
+	}, 10*time.Second, 20*time.Millisecond, "the run did not show: %s", p.body)
+
+	require.Equal(t, http.StatusNotFound, h.consoleDo(http.MethodPost, "/schedules/nope/run", url.Values{}, nil, nil).status)
 }

@@ -17,6 +17,7 @@ type eventsView struct {
 	Query     EventQuery
 	Page      EventPage
 	NextURL   string
+	FirstURL  string // the first page with the same filters
 	Statuses  []string
 	Providers []string
 	Problem   string // a filter that could not be read
@@ -39,6 +40,9 @@ func (h *Handler) events(w http.ResponseWriter, r *http.Request) {
 	if page.Next > 0 {
 		v.NextURL = pageURL("/events", r.URL.Query(), page.Next)
 	}
+	if v.Query.Before > 0 {
+		v.FirstURL = pageURL("/events", r.URL.Query(), 0)
+	}
 	h.pages.render(w, r, http.StatusOK, "events", v)
 }
 
@@ -57,8 +61,8 @@ func readEventQuery(q url.Values) (EventQuery, string) {
 	return eq, ""
 }
 
-// pageURL is the link to the page after the one shown: the same filters,
-// older events.
+// pageURL is the link to another page of the list shown: the same
+// filters, events older than before (0: the newest).
 func pageURL(path string, q url.Values, before int64) string {
 	next := url.Values{}
 	for k, vs := range q {
@@ -66,7 +70,12 @@ func pageURL(path string, q url.Values, before int64) string {
 			next.Set(k, vs[0])
 		}
 	}
-	next.Set("before", strconv.FormatInt(before, 10))
+	if before > 0 {
+		next.Set("before", strconv.FormatInt(before, 10))
+	}
+	if len(next) == 0 {
+		return path
+	}
 	return path + "?" + next.Encode()
 }
 
