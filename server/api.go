@@ -309,6 +309,29 @@ func (s *Service) dryRun(c *gin.Context) {
 		apiError(c, codeMalformedBody, "the body must be a JSON object: "+err.Error())
 		return
 	}
+	d, fail := s.decideDry(c.Request.Context(), req)
+	switch {
+	case fail == nil:
+		c.JSON(http.StatusOK, d)
+	case len(fail.problems) > 0:
+		invalidRules(c, problemCount(fail.problems), problems(fail.problems))
+	default:
+		apiError(c, fail.code, fail.message)
+	}
+}
+
+// dryRunFailure is why a dry run has no decision: problems in the rules
+// sent, or an error code and message about the request.
+type dryRunFailure struct {
+	code     apiCode
+	message  string
+	problems rules.ErrorList
+}
+
+// decideDry is the dry run of POST /v1/dry-run and of the console's
+// playground: decide req's event, or its provider's payload, with the
+// rules sent or the rules in force, storing nothing.
+func (s *Service) decideDry(ctx context.Context, req dryRunRequest) (engine.Decision, *dryRunFailure) {
 	var ev engine.Event
 	switch {
 	case req.Event != nil && req.Payload == nil:
@@ -316,19 +339,16 @@ func (s *Service) dryRun(c *gin.Context) {
 	case req.Payload != nil && req.Provider != "":
 		var err error
 		if ev, err = s.registry.DecodePayload(req.Provider, req.Payload); err != nil {
-			apiError(c, codeMalformedPayload, err.Error())
-			return
+			return engine.Decision{}, &dryRunFailure{code: codeMalformedPayload, message: err.Error()}
 		}
 	default:
-		apiError(c, codeMalformedBody, `send "event", or "provider" with "payload"`)
-		return
+		return engine.Decision{}, &dryRunFailure{code: codeMalformedBody, message: `send "event", or "provider" with "payload"`}
 	}
 	at := time.Now().UTC()
 	if req.Now != "" {
 		t, err := time.Parse(time.RFC3339, req.Now)
 		if err != nil {
-			apiError(c, codeMalformedBody, "now must be an RFC 3339 time like 2026-01-02T15:04:05Z")
-			return
+			return engine.Decision{}, &dryRunFailure{code: codeMalformedBody, message: "now must be an RFC 3339 time like 2026-01-02T15:04:05Z"}
 		}
 		at = t
 	}
@@ -336,17 +356,15 @@ func (s *Service) dryRun(c *gin.Context) {
 	if t := (rulesText{Files: req.Files, Rules: req.Rules}); !t.empty() {
 		var errs rules.ErrorList
 		if rs, errs = t.compile(s); len(errs) > 0 {
-			invalidRules(c, problemCount(errs), problems(errs))
-			return
+			return engine.Decision{}, &dryRunFailure{problems: errs}
 		}
 	}
 	if rs == nil {
-		apiError(c, codeNoRuleset, "no valid ruleset is loaded (see GET /v1/rules); send rules inline")
-		return
+		return engine.Decision{}, &dryRunFailure{code: codeNoRuleset, message: "no valid ruleset is loaded (see GET /v1/rules); send rules inline"}
 	}
-	ctx, cancel := context.WithTimeout(c.Request.Context(), evalTimeout)
+	ctx, cancel := context.WithTimeout(ctx, evalTimeout)
 	defer cancel()
-	c.JSON(http.StatusOK, rs.Evaluate(ctx, ev, engine.Now(at), engine.FullTrace()))
+	return rs.Evaluate(ctx, ev, engine.Now(at), engine.FullTrace()), nil
 }
 
 // internal answers 500 for a failure of the service itself; the details go

@@ -185,7 +185,12 @@ func doJSON(t *testing.T, method, url string, body []byte, header http.Header) (
 // event reads an event through the admin API.
 func (h *harness) event(id string) Event {
 	h.t.Helper()
-	resp, err := http.Get(h.url + "/v1/events/" + id)
+	req, err := http.NewRequest(http.MethodGet, h.url+"/v1/events/"+id, nil)
+	require.NoError(h.t, err)
+	if tok := h.svc.cfg.AdminToken; tok != "" {
+		req.Header.Set("Authorization", "Bearer "+tok)
+	}
+	resp, err := http.DefaultClient.Do(req)
 	require.NoError(h.t, err)
 	defer resp.Body.Close()
 	require.Equal(h.t, http.StatusOK, resp.StatusCode)

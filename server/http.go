@@ -2,8 +2,8 @@ package server
 
 import (
 	"crypto/subtle"
+	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -11,13 +11,16 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/organizer-dev/organizer/server/internal/loopback"
 )
 
 func init() { gin.SetMode(gin.ReleaseMode) }
 
 // routes builds the HTTP API: webhooks (authenticated by signature only),
-// probes and metrics, and the admin API under /v1 (bearer token).
-func (s *Service) routes() http.Handler {
+// probes and metrics, the admin API under /v1 (bearer token), and the web
+// console's pages (console_backend.go).
+func (s *Service) routes() (http.Handler, error) {
 	r := gin.New()
 	r.HandleMethodNotAllowed = true
 	_ = r.SetTrustedProxies(nil) // the peer address is the client: no forwarded headers are believed
@@ -49,7 +52,10 @@ func (s *Service) routes() http.Handler {
 	v1.POST("/impact", s.impact)
 	v1.GET("/schedules", s.listSchedules)
 	v1.POST("/schedules/:name/run", s.runSchedule)
-	return r
+	if err := s.mountConsole(r); err != nil {
+		return nil, fmt.Errorf("preparing the web console: %w", err)
+	}
+	return r, nil
 }
 
 // admin guards /v1. A browser must not be made to act on it: a cross-site
@@ -88,29 +94,9 @@ func (s *Service) admin(c *gin.Context) {
 // without it, when Origin is absent (not a browser) or names the Host.
 var crossOrigin = http.NewCrossOriginProtection()
 
-func isLoopback(remoteAddr string) bool {
-	host, _, err := net.SplitHostPort(remoteAddr)
-	if err != nil {
-		host = remoteAddr
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
-}
-
-// isLoopbackHost reports whether a Host header names this machine:
-// localhost, 127.0.0.0/8 or [::1], with or without a port.
-func isLoopbackHost(host string) bool {
-	if h, _, err := net.SplitHostPort(host); err == nil {
-		host = h
-	} else if strings.HasPrefix(host, "[") && strings.HasSuffix(host, "]") {
-		host = host[1 : len(host)-1]
-	}
-	if strings.EqualFold(strings.TrimSuffix(host, "."), "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
-}
+// isLoopback and isLoopbackHost are the loopback rule the console
+// applies too.
+var isLoopback, isLoopbackHost = loopback.Peer, loopback.Host
 
 // recovery turns a handler's panic into a generic 500: no stack trace or
 // secret reaches the client; the log has the panic.

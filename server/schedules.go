@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -318,45 +319,70 @@ type scheduleStatus struct {
 // listSchedules is GET /v1/schedules: the schedules of the rules in force,
 // with their next run and what their last run did.
 func (s *Service) listSchedules(c *gin.Context) {
-	items := []scheduleStatus{}
-	if rs := s.rules.Current(); rs != nil {
-		now := time.Now().UTC()
-		for _, sch := range rs.Schedules() {
-			last, err := s.store.lastRunOf(c.Request.Context(), sch.Name)
-			if err != nil {
-				s.internal(c, err)
-				return
-			}
-			tz := sch.Timezone
-			if tz == "" {
-				tz = "UTC"
-			}
-			items = append(items, scheduleStatus{Name: sch.Name, Cron: sch.Cron, Timezone: tz, Provider: sch.Provider,
-				Source: sch.Source, MaxChanges: sch.MaxChanges, NextRun: sch.Next(now), LastRun: last})
-		}
+	items, err := s.scheduleStatuses(c.Request.Context())
+	if err != nil {
+		s.internal(c, err)
+		return
 	}
 	c.JSON(http.StatusOK, gin.H{"items": items})
+}
+
+// scheduleStatuses is each schedule of the rules in force with its next
+// run and what its last run did.
+func (s *Service) scheduleStatuses(ctx context.Context) ([]scheduleStatus, error) {
+	items := []scheduleStatus{}
+	rs := s.rules.Current()
+	if rs == nil {
+		return items, nil
+	}
+	now := time.Now().UTC()
+	for _, sch := range rs.Schedules() {
+		last, err := s.store.lastRunOf(ctx, sch.Name)
+		if err != nil {
+			return nil, err
+		}
+		tz := sch.Timezone
+		if tz == "" {
+			tz = "UTC"
+		}
+		items = append(items, scheduleStatus{Name: sch.Name, Cron: sch.Cron, Timezone: tz, Provider: sch.Provider,
+			Source: sch.Source, MaxChanges: sch.MaxChanges, NextRun: sch.Next(now), LastRun: last})
+	}
+	return items, nil
 }
 
 // runSchedule is POST /v1/schedules/{name}/run: run a schedule now, with
 // the rules' now being now.
 func (s *Service) runSchedule(c *gin.Context) {
-	name := c.Param("name")
+	id, code, err := s.runScheduleNow(c.Request.Context(), c.Param("name"))
+	switch code {
+	case http.StatusAccepted:
+		c.JSON(http.StatusAccepted, gin.H{"run_id": id})
+	case http.StatusInternalServerError:
+		s.internal(c, err)
+	case http.StatusNotFound:
+		apiError(c, codeNotFound, err.Error())
+	default:
+		apiError(c, codeNoRuleset, err.Error())
+	}
+}
+
+// runScheduleNow enqueues a run of the schedule name now. The code tells
+// the outcome as the API answers it: 202, 404 (no such schedule), 503 (no
+// ruleset) or 500.
+func (s *Service) runScheduleNow(ctx context.Context, name string) (runID string, code int, err error) {
 	rs := s.rules.Current()
 	if rs == nil {
-		apiError(c, codeNoRuleset, "no valid ruleset is loaded (see GET /v1/rules)")
-		return
+		return "", http.StatusServiceUnavailable, errors.New("no valid ruleset is loaded (see GET /v1/rules)")
 	}
 	if _, ok := rs.Schedule(name); !ok {
-		apiError(c, codeNotFound, "no schedule "+name+" in the rules in force")
-		return
+		return "", http.StatusNotFound, errors.New("no schedule " + name + " in the rules in force")
 	}
 	now := time.Now().UTC()
 	run := sweepArgs{RunID: manualRunID(name, now), Schedule: name, Tick: now}
-	if err := s.enqueueRun(c.Request.Context(), run); err != nil {
-		s.internal(c, err)
-		return
+	if err := s.enqueueRun(ctx, run); err != nil {
+		return "", http.StatusInternalServerError, err
 	}
 	s.log.Info("a schedule's run was asked for", "schedule", name, "run_id", run.RunID)
-	c.JSON(http.StatusAccepted, gin.H{"run_id": run.RunID})
+	return run.RunID, http.StatusAccepted, nil
 }

@@ -93,7 +93,10 @@ func New(ctx context.Context, cfg Config, registry *adapters.Registry, clients m
 		log.Error("the rules do not load; webhooks are stored and wait until a valid ruleset is in place", "rules", cfg.Rules, "error", err)
 	}
 	s.startup.done("load_rules")
-	s.handler = s.routes()
+	if s.handler, err = s.routes(); err != nil {
+		s.Close()
+		return nil, err
+	}
 	return s, nil
 }
 
