@@ -19,7 +19,7 @@ import (
 	"github.com/organizer-dev/organizer/server/rulewatch"
 )
 
-var statuses = []Status{StatusQueued, StatusRetrying, StatusApplied, StatusRecorded, StatusIgnored, StatusDead}
+var statuses = []Status{StatusQueued, StatusRetrying, StatusApplied, StatusRecorded, StatusIgnored, StatusDead, StatusHeld, StatusRejected, StatusEcho}
 
 // listEvents is GET /v1/events?content_id=&status=&provider=&limit=&before=,
 // newest first. "next" is the before= of the following page.

@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"net/http"
@@ -187,12 +188,28 @@ func (b consoleBackend) Event(ctx context.Context, id string) (*console.EventDet
 		if err := json.Unmarshal(e.Decision, &dec); err != nil {
 			return nil, fmt.Errorf("reading the decision of %s: %w", id, err)
 		}
+		if dec.Event, err = decidedEvent(b.s.registry, e); err != nil {
+			return nil, err
+		}
 		d.Decision = &dec
 		if rs := b.s.rules.Current(); rs != nil {
 			ctx, cancel := context.WithTimeout(ctx, evalTimeout)
 			defer cancel()
 			d.Trace, d.SameRules = rs.Evaluate(ctx, dec.Event, engine.FullTrace()).Trace, rs.Digest() == dec.Ruleset
 		}
+	}
+	log, err := b.s.store.decisions(ctx, e)
+	if err != nil {
+		return nil, err
+	}
+	for _, h := range log {
+		entry := console.HistoryEntry{Generation: h.Generation, Ruleset: h.Ruleset, Reason: string(h.Reason), Status: string(h.Status)}
+		if h.DecidedAt != nil {
+			entry.DecidedAt = *h.DecidedAt
+		}
+		_ = json.Unmarshal(h.Matched, &entry.Matched)
+		_ = json.Unmarshal(h.HeldBy, &entry.HeldBy)
+		d.History = append(d.History, entry)
 	}
 	return d, nil
 }
@@ -204,6 +221,35 @@ func (b consoleBackend) Replay(ctx context.Context, id string) (bool, error) {
 		b.s.log.Info("event replayed", "event_id", id, "replays", gen)
 	}
 	return found, err
+}
+
+// Approve is POST /v1/events/{id}/approve.
+func (b consoleBackend) Approve(ctx context.Context, id string) error {
+	_, _, err := b.s.settleHeld(ctx, id, ReasonApprove)
+	return consoleError(err)
+}
+
+// Reject is POST /v1/events/{id}/reject.
+func (b consoleBackend) Reject(ctx context.Context, id string) error {
+	_, _, err := b.s.settleHeld(ctx, id, ReasonReject)
+	return consoleError(err)
+}
+
+// Revert is POST /v1/events/{id}/revert.
+func (b consoleBackend) Revert(ctx context.Context, id string) error {
+	_, err := b.s.revert(ctx, id, time.Now())
+	return consoleError(err)
+}
+
+// consoleError tells the console's sentinel errors apart.
+func consoleError(err error) error {
+	switch {
+	case errors.Is(err, errNoEvent):
+		return console.ErrNotFound
+	case errors.Is(err, errNotHeld), errors.Is(err, errNothingToRevert):
+		return fmt.Errorf("%w: %w", console.ErrConflict, err)
+	}
+	return err
 }
 
 // ReplayDead is POST /v1/dead-letters/replay.

@@ -385,3 +385,44 @@ rules:
 
 	require.Equal(t, http.StatusNotFound, h.consoleDo(http.MethodPost, "/schedules/nope/run", url.Values{}, nil, nil).status)
 }
+
+// A held event's page offers approve and reject; approving applies the
+// held plan and the history shows both decisions; an applied event offers
+// revert, which puts the item back.
+func TestConsoleApproveAndRevert(t *testing.T) {
+	h := startHarness(t)
+	h.addRules("launch.yaml", launchRules)
+	h.sim.AddContent(vaultstreamtest.Content{ID: "c_1", Title: "Launch day", Visibility: "private"})
+	_, resp := h.send(webhook(t, "content.uploaded", map[string]any{"content_id": "c_1", "title": "Launch day"}))
+	id := resp["event_id"].(string)
+	h.waitFor(id, 5*time.Second, StatusHeld)
+
+	link := "/events/" + id
+	p := h.consoleDo(http.MethodGet, link, nil, nil, nil)
+	require.Contains(t, p.body, `action="`+link+`/approve"`)
+	require.Contains(t, p.body, `action="`+link+`/reject"`)
+	require.Contains(t, p.body, "unapproved-public")
+	require.NotContains(t, p.body, `action="`+link+`/revert"`, "a held event changed nothing to revert")
+
+	p = h.consoleDo(http.MethodPost, link+"/revert", url.Values{}, nil, nil)
+	require.Equal(t, http.StatusConflict, p.status, "nothing applied yet: nothing to revert")
+
+	p = h.consoleDo(http.MethodPost, link+"/approve", url.Values{}, nil, nil)
+	require.Equal(t, http.StatusSeeOther, p.status, p.body)
+	require.Equal(t, link+"?done=approved", p.header.Get("Location"))
+	h.waitFor(id, 5*time.Second, StatusApplied)
+	c, _ := h.sim.Content("c_1")
+	require.Equal(t, "public", c.Visibility)
+
+	p = h.consoleDo(http.MethodGet, link+"?done=approved", nil, nil, nil)
+	require.Contains(t, p.body, "Approved: the held plan will be applied.")
+	require.Regexp(t, `(?s)received.*held.*held by unapproved-public.*approve.*applied`, p.body, "the history shows both decisions")
+	require.Contains(t, p.body, `action="`+link+`/revert"`)
+
+	p = h.consoleDo(http.MethodPost, link+"/revert", url.Values{}, nil, nil)
+	require.Equal(t, http.StatusSeeOther, p.status, p.body)
+	require.Eventually(t, func() bool {
+		c, _ := h.sim.Content("c_1")
+		return c.Visibility == "private"
+	}, 5*time.Second, 10*time.Millisecond, "the revert did not put the item back")
+}

@@ -28,35 +28,45 @@ func (s *Service) rejectEvent(c *gin.Context) { s.settleHold(c, ReasonReject) }
 
 func (s *Service) settleHold(c *gin.Context, reason Reason) {
 	id := c.Param("id")
-	ctx := c.Request.Context()
+	status, gen, err := s.settleHeld(c.Request.Context(), id, reason)
+	switch {
+	case errors.Is(err, errNoEvent):
+		apiError(c, codeNotFound, "no event "+id)
+	case errors.Is(err, errNotHeld):
+		apiError(c, codeConflict, err.Error())
+	case err != nil:
+		s.internal(c, err)
+	default:
+		c.JSON(http.StatusAccepted, gin.H{"event_id": id, "status": status, "generation": gen})
+	}
+}
+
+// settleHeld approves or rejects a held event, and returns its new status
+// and generation: errNoEvent, or errNotHeld when it is not held.
+func (s *Service) settleHeld(ctx context.Context, id string, reason Reason) (Status, int, error) {
 	e, err := s.store.get(ctx, id)
 	switch {
 	case err != nil:
-		s.internal(c, err)
-		return
+		return "", 0, err
 	case e == nil:
-		apiError(c, codeNotFound, "no event "+id)
-		return
+		return "", 0, errNoEvent
 	case e.Status != StatusHeld:
-		apiError(c, codeConflict, fmt.Sprintf("event %s is %s, not held: only a held event can be approved or rejected", id, e.Status))
-		return
+		return "", 0, fmt.Errorf("%w: event %s is %s; only a held event can be approved or rejected", errNotHeld, id, e.Status)
 	}
 	body, heldBy, err := released(e.Decision, reason)
 	if err != nil {
-		s.internal(c, fmt.Errorf("reading the held decision of %s: %w", id, err))
-		return
+		return "", 0, fmt.Errorf("reading the held decision of %s: %w", id, err)
 	}
 	gen, err := s.store.settle(ctx, e, reason, body, time.Now())
 	if err != nil {
-		s.internal(c, err)
-		return
+		return "", 0, err
 	}
 	status := StatusQueued
 	if reason == ReasonReject {
 		status = StatusRejected
 	}
 	s.log.Info("held event "+string(reason)+"d", "event_id", id, "held_by", heldBy)
-	c.JSON(http.StatusAccepted, gin.H{"event_id": id, "status": status, "generation": gen})
+	return status, gen, nil
 }
 
 // released is a held decision as approved or rejected: an approval drops

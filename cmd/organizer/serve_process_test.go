@@ -146,7 +146,19 @@ func TestServePostgresSIGKILLResumesAtRestart(t *testing.T) {
 	ids := idsOf(ds)
 
 	p := pt.start(t, "organizer #1")
-	results, killedAt := loadUntil(t, pt, p, ds, int64(len(ds)/2), p.kill)
+	// Kill once half are acknowledged and an API call is under way (the
+	// calls take 200 ms): on a busy machine the workers may lag the
+	// webhooks, so wait for one, a few seconds at most.
+	killMidCall := func() {
+		for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+			reqs := pt.sim.Requests()
+			if len(reqs) > 0 && time.Since(reqs[len(reqs)-1].Time) < 100*time.Millisecond {
+				break
+			}
+		}
+		p.kill()
+	}
+	results, killedAt := loadUntil(t, pt, p, ds, int64(len(ds)/2), killMidCall)
 	require.True(t, p.exited())
 	acked, todo := splitAcked(t, ds, results)
 	var inFlight int

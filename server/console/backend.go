@@ -19,6 +19,14 @@ type Backend interface {
 	// Replay evaluates an event again with the rules in force; found is
 	// false when there is no such event.
 	Replay(ctx context.Context, id string) (found bool, err error)
+	// Approve applies the plan of a held event, Reject drops it, and
+	// Revert puts back what the event changed, each as the event's next
+	// decision. ErrNotFound when there is no such event; an error that
+	// wraps ErrConflict (its message says why) when its state does not
+	// allow it.
+	Approve(ctx context.Context, id string) error
+	Reject(ctx context.Context, id string) error
+	Revert(ctx context.Context, id string) error
 	// ReplayDead replays the dead letters of a provider (all when "").
 	ReplayDead(ctx context.Context, provider string) (int, error)
 	// Rules describes the ruleset in force and the last load.
@@ -45,6 +53,10 @@ type Backend interface {
 
 // ErrNotFound is what a Backend answers for something that does not exist.
 var ErrNotFound = errors.New("not found")
+
+// ErrConflict is what a Backend answers for an action the event's state
+// does not allow, wrapped in an error that says why.
+var ErrConflict = errors.New("not allowed now")
 
 // EventQuery selects a page of events. Empty fields do not filter.
 type EventQuery struct {
@@ -109,12 +121,15 @@ type ActionResult struct {
 	Error    string
 }
 
-// HistoryEntry is one past decision of an event.
+// HistoryEntry is one decision of an event.
 type HistoryEntry struct {
-	Ruleset   string
-	DecidedAt time.Time
-	Reason    string
-	Matched   []string
+	Generation int
+	Ruleset    string
+	DecidedAt  time.Time
+	Reason     string
+	Status     string
+	Matched    []string
+	HeldBy     []string
 }
 
 // RulesStatus is the ruleset in force and the last load attempt.

@@ -1,6 +1,7 @@
 package console
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"net/url"
@@ -81,8 +82,16 @@ func pageURL(path string, q url.Values, before int64) string {
 
 // eventView is one event's page.
 type eventView struct {
-	Event    *EventDetail
-	Replayed bool
+	Event *EventDetail
+	Done  string // what the last action on it did: replayed, approved, rejected, reverted
+}
+
+// doneNotice says what an action on an event did, by its ?done= word.
+var doneNotice = map[string]string{
+	"replayed": "Replayed: the event will be decided again with the rules in force.",
+	"approved": "Approved: the held plan will be applied.",
+	"rejected": "Rejected: nothing will be applied.",
+	"reverted": "Reverted: what the event changed will be put back; a field someone else changed since is left as it is.",
 }
 
 // event is GET /events/{id}.
@@ -94,7 +103,7 @@ func (h *Handler) event(w http.ResponseWriter, r *http.Request) {
 	case e == nil:
 		h.pages.error(w, r, http.StatusNotFound, "There is no event with this id (it may have been deleted by retention).")
 	default:
-		h.pages.render(w, r, http.StatusOK, "event", eventView{Event: e, Replayed: r.URL.Query().Get("done") == "replayed"})
+		h.pages.render(w, r, http.StatusOK, "event", eventView{Event: e, Done: doneNotice[r.URL.Query().Get("done")]})
 	}
 }
 
@@ -112,6 +121,12 @@ func (h *Handler) eventAction(w http.ResponseWriter, r *http.Request) {
 	switch action {
 	case "replay":
 		h.replay(w, r, id)
+	case "approve":
+		h.settle(w, r, id, "approved", h.b.Approve)
+	case "reject":
+		h.settle(w, r, id, "rejected", h.b.Reject)
+	case "revert":
+		h.settle(w, r, id, "reverted", h.b.Revert)
 	default:
 		h.pages.error(w, r, http.StatusNotFound, "There is no such action on an event.")
 	}
@@ -128,6 +143,23 @@ func (h *Handler) replay(w http.ResponseWriter, r *http.Request, id string) {
 	default:
 		h.opts.Log.Info("event replayed from the console", "event_id", id)
 		http.Redirect(w, r, eventURL(id)+"?done=replayed", http.StatusSeeOther)
+	}
+}
+
+// settle approves, rejects or reverts an event, then shows it, or says
+// why its state does not allow that.
+func (h *Handler) settle(w http.ResponseWriter, r *http.Request, id, done string, act func(context.Context, string) error) {
+	err := act(r.Context(), id)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		h.pages.error(w, r, http.StatusNotFound, "There is no event with this id.")
+	case errors.Is(err, ErrConflict):
+		h.pages.error(w, r, http.StatusConflict, "Not done: "+strings.TrimPrefix(err.Error(), ErrConflict.Error()+": "))
+	case err != nil:
+		h.internal(w, r, err)
+	default:
+		h.opts.Log.Info("event "+done+" from the console", "event_id", id)
+		http.Redirect(w, r, eventURL(id)+"?done="+done, http.StatusSeeOther)
 	}
 }
 
