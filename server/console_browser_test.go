@@ -167,7 +167,7 @@ func TestConsoleInBrowser(t *testing.T) {
 	b.await(`#result dl.plan`)
 	result := b.text(`#result`)
 	require.Contains(t, result, "Folder\nTraining")
-	require.Contains(t, result, "rules.yaml:9:5")
+	require.Contains(t, result, "rules.yaml:14:5")
 	require.Equal(t, "yes", b.eval(`window.stayed`), "the result came without reloading the page")
 
 	// A misspelt key: every problem at its position.

@@ -44,6 +44,7 @@ func TestExamplesEvents(t *testing.T) {
 	wantMatched := map[string][]any{
 		"finance-uploaded.json":    {"department"},
 		"hr-transcoded.json":       {"publish-to-department"},
+		"launch-transcoded.json":   {"launch-public", "publish-to-department"},
 		"onboarding-uploaded.json": {"training"},
 		"town-hall-uploaded.json":  {"leadership"},
 	}

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/organizer-dev/organizer/engine"
+	"github.com/organizer-dev/organizer/examples"
 	"github.com/organizer-dev/organizer/rules"
 )
 
@@ -21,11 +22,14 @@ type sample struct {
 	Provider     string // set when Event is a provider's raw payload
 }
 
+// samples are the repository's examples (examples/), and one broken rule
+// file of the console's own (samples/) to show positioned errors.
 var samples = []sample{
-	{Key: "training", Label: "Training video uploaded", Rules: "organize.yaml", Event: "onboarding-uploaded.json"},
-	{Key: "town-hall", Label: "Town hall uploaded", Rules: "organize.yaml", Event: "town-hall-uploaded.json"},
-	{Key: "shift72", Label: "SHIFT72 raw webhook", Rules: "films.yaml", Event: "shift72-ingestion.json", Provider: "shift72"},
-	{Key: "misspelt", Label: "A rule with a misspelt key", Rules: "misspelt.yaml", Event: "onboarding-uploaded.json"},
+	{Key: "training", Label: "Training video uploaded", Rules: "rules/organize.yaml", Event: "events/onboarding-uploaded.json"},
+	{Key: "town-hall", Label: "Town hall uploaded", Rules: "rules/organize.yaml", Event: "events/town-hall-uploaded.json"},
+	{Key: "launch", Label: "Launch video held by a guard", Rules: "rules/launch.yaml", Event: "events/launch-transcoded.json"},
+	{Key: "shift72", Label: "SHIFT72 raw webhook", Rules: "rules/films.yaml", Event: "payloads/shift72-ingestion-completed.json", Provider: "shift72"},
+	{Key: "misspelt", Label: "A rule with a misspelt key", Rules: "samples/misspelt.yaml", Event: "events/onboarding-uploaded.json"},
 }
 
 // rulesFileName is the name the playground gives the rules pasted in, as
@@ -62,8 +66,16 @@ func (h *Handler) playgroundPage(w http.ResponseWriter, r *http.Request) {
 	h.pages.render(w, r, http.StatusOK, "playground", v)
 }
 
+// readSample reads a sample's file: the console's own under samples/,
+// else the examples'.
 func readSample(name string) string {
-	b, err := samplesFS.ReadFile("samples/" + name)
+	var b []byte
+	var err error
+	if strings.HasPrefix(name, "samples/") {
+		b, err = samplesFS.ReadFile(name)
+	} else {
+		b, err = examples.Files.ReadFile(name)
+	}
 	if err != nil {
 		return ""
 	}
