@@ -170,13 +170,23 @@ func (s *Service) sweep(ctx context.Context, run sweepArgs) error {
 	s.markRun(ctx, run, "running")
 	query := sweep.Query{Provider: sch.Provider, Source: sch.Source, Params: params, EventType: sch.EventType(),
 		EventID: func(id string) string { return sweepEventID(run.RunID, id) }, Now: run.Tick}
+	// An item whose change by an earlier run is still on its way (queued
+	// or retrying) is left to it: deciding it again would only queue the
+	// same change twice, and count it twice.
+	pending, err := s.store.pendingItems(ctx, sch.Provider, sch.EventType())
+	if err != nil {
+		return err
+	}
 	var counts runCounts
 	var changed []*newEvent
+	onTheirWay := 0
 	err = sweep.Decide(ctx, q, query, rs, func(d sweep.Decided) error {
 		counts.Items++
 		switch {
 		case d.RuleError() != "":
 			counts.Failed++
+		case len(d.Changes) > 0 && pending[d.Event.Content.ID]:
+			onTheirWay++
 		case len(d.Changes) > 0:
 			counts.Changed++
 			payload, err := json.Marshal(d.Event)
@@ -202,8 +212,27 @@ func (s *Service) sweep(ctx context.Context, run sweepArgs) error {
 	if err := s.storeSweepEvents(ctx, changed); err != nil {
 		return err
 	}
-	log.Info("a schedule ran", "items", counts.Items, "changed", counts.Changed, "failed", counts.Failed)
-	return s.endRun(ctx, run, "done", counts, "")
+	log.Info("a schedule ran", "items", counts.Items, "changed", counts.Changed, "failed", counts.Failed, "left_to_earlier_runs", onTheirWay)
+	msg := ""
+	if onTheirWay > 0 {
+		msg = fmt.Sprintf("%d items left to an earlier run whose change is still on its way", onTheirWay)
+	}
+	return s.endRun(ctx, run, "done", counts, msg)
+}
+
+// pendingItems returns the content ids with an event of the type still
+// on its way (queued or retrying).
+func (s store) pendingItems(ctx context.Context, provider, typ string) (map[string]bool, error) {
+	ids, err := queryStrings(ctx, s.b.reader(),
+		`SELECT content_id FROM organizer_events WHERE provider = $1 AND type = $2 AND status IN ('queued', 'retrying')`, provider, typ)
+	if err != nil {
+		return nil, fmt.Errorf("reading the items with a change on its way: %w", err)
+	}
+	out := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		out[id] = true
+	}
+	return out, nil
 }
 
 // storeSweepEvents stores a run's events, with their jobs, a chunk per

@@ -187,3 +187,38 @@ func TestScheduleMissedTickRunsOnceAtStart(t *testing.T) {
 	require.NoError(t, err)
 	require.EqualValues(t, 2, runs, "the run before the downtime, and one run for the ticks missed")
 }
+
+// A run leaves an item alone while an earlier run's change to it is still
+// on its way: the provider is slow, and the second run would only queue
+// the same change again and count it twice.
+func TestScheduleRunLeavesPendingItems(t *testing.T) {
+	h := startHarness(t)
+	now := time.Now().UTC()
+	for i := range 5 {
+		h.sim.AddContent(vaultstreamtest.Content{ID: fmt.Sprintf("old_%d", i), Title: "Old", Visibility: "team",
+			CreatedAt: now.AddDate(-1, 0, 0), LastAccessed: now.AddDate(0, 0, -200)})
+	}
+	h.archiveSchedule("0 2 * * *", 100)
+	// Every write fails for now: the first run's events stay retrying.
+	require.NoError(t, h.sim.Fail(vaultstreamtest.Fault{Match: "PATCH /content/", Status: http.StatusServiceUnavailable, Times: vaultstreamtest.Forever}))
+	status, _ := h.do(http.MethodPost, "/v1/schedules/stale-content/run", nil, nil)
+	require.Equal(t, http.StatusAccepted, status)
+	first := h.lastRun("done")
+	require.EqualValues(t, 5, first["changed"])
+	h.waitForCount("retrying", 5)
+
+	time.Sleep(1100 * time.Millisecond) // manual run ids are per second
+	status, _ = h.do(http.MethodPost, "/v1/schedules/stale-content/run", nil, nil)
+	require.Equal(t, http.StatusAccepted, status)
+	var second map[string]any
+	require.Eventually(t, func() bool {
+		second = h.lastRun("done")
+		return second["run_id"] != first["run_id"]
+	}, 10*time.Second, 20*time.Millisecond)
+	require.EqualValues(t, 0, second["changed"], "%v", second)
+	require.Contains(t, second["message"], "5 items left to an earlier run")
+	require.Equal(t, 5, h.rows("organizer_events"), "no second event for an item whose change is on its way")
+
+	h.sim.ClearFaults()
+	h.waitForCount("applied", 5)
+}
