@@ -1,11 +1,15 @@
 package server
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"time"
 
 	"github.com/gin-gonic/gin"
+
+	"github.com/organizer-dev/organizer/rules"
 )
 
 // impactRequest is POST /v1/impact: the proposed rule files, name → text
@@ -67,20 +71,35 @@ func (s *Service) impact(c *gin.Context) {
 		apiError(c, codeBadWindow, err.Error())
 		return
 	}
-	proposed, errs := t.compile(s)
-	if len(errs) > 0 {
+	report, errs, err := s.previewProposed(c.Request.Context(), t, w)
+	switch {
+	case len(errs) > 0:
 		rulesError(c, codeInvalidProposal, problemCount(errs), problems(errs))
 		return
-	}
-	current := s.rules.Current()
-	if current == nil {
-		apiError(c, codeNoRuleset, "no valid ruleset is loaded (see GET /v1/rules): there is nothing to compare with")
+	case errors.Is(err, errNoRulesInForce):
+		apiError(c, codeNoRuleset, err.Error())
 		return
-	}
-	report, err := previewImpact(c.Request.Context(), s.backend.reader(), s.registry, current, proposed, w)
-	if err != nil {
+	case err != nil:
 		s.internal(c, err)
 		return
 	}
 	c.JSON(http.StatusOK, report)
+}
+
+var errNoRulesInForce = errors.New("no valid ruleset is loaded (see GET /v1/rules): there is nothing to compare with")
+
+// previewProposed is the impact of the proposed rules against the rules in
+// force over the window: the positioned problems of the proposed rules, or
+// errNoRulesInForce.
+func (s *Service) previewProposed(ctx context.Context, t rulesText, w ImpactWindow) (*ImpactReport, rules.ErrorList, error) {
+	proposed, errs := t.compile(s)
+	if len(errs) > 0 {
+		return nil, errs, nil
+	}
+	current := s.rules.Current()
+	if current == nil {
+		return nil, nil, errNoRulesInForce
+	}
+	report, err := previewImpact(ctx, s.backend.reader(), s.registry, current, proposed, w)
+	return report, nil, err
 }

@@ -5,9 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"net/http"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -250,6 +252,51 @@ func consoleError(err error) error {
 		return fmt.Errorf("%w: %w", console.ErrConflict, err)
 	}
 	return err
+}
+
+// Impact is POST /v1/impact.
+func (b consoleBackend) Impact(ctx context.Context, in console.ImpactInput) (*console.ImpactReport, rules.ErrorList, error) {
+	w := ImpactWindow{Until: time.Now()}
+	if in.Since != "" {
+		d, err := ParseSince(in.Since)
+		if err != nil {
+			return nil, nil, &console.BadInputError{Message: err.Error()}
+		}
+		w.Since = d
+	}
+	w, err := w.resolve()
+	if err != nil {
+		return nil, nil, &console.BadInputError{Message: err.Error()}
+	}
+	r, errs, err := b.s.previewProposed(ctx, rulesText{Files: in.Files}, w)
+	switch {
+	case len(errs) > 0:
+		return nil, errs, nil
+	case errors.Is(err, errNoRulesInForce):
+		return nil, nil, &console.BadInputError{Message: err.Error()}
+	case err != nil:
+		return nil, nil, err
+	}
+	out := &console.ImpactReport{From: r.From, Until: r.Until, Current: r.Current, Proposed: r.Proposed,
+		Events: r.Events, Changed: r.Changed, Limited: r.Limited}
+	for field, changes := range r.Fields {
+		for change, n := range changes {
+			out.Fields = append(out.Fields, console.FieldCount{Field: field, Change: change, Events: n})
+		}
+	}
+	for _, name := range slices.Sorted(maps.Keys(r.Rules)) {
+		if c := r.Rules[name]; c.Before != c.After {
+			out.Rules = append(out.Rules, console.RuleCount{Rule: name, Before: c.Before, After: c.After})
+		}
+	}
+	for _, ex := range r.Examples {
+		e := console.ImpactExample{EventID: ex.EventID, ContentID: ex.ContentID, Title: ex.Title}
+		for _, c := range ex.Changes {
+			e.Changes = append(e.Changes, fmt.Sprintf("%s: %v → %v", c.Field, c.Before, c.After))
+		}
+		out.Examples = append(out.Examples, e)
+	}
+	return out, nil, nil
 }
 
 // ReplayDead is POST /v1/dead-letters/replay.

@@ -426,3 +426,37 @@ func TestConsoleApproveAndRevert(t *testing.T) {
 		return c.Visibility == "private"
 	}, 5*time.Second, 10*time.Millisecond, "the revert did not put the item back")
 }
+
+// The impact page previews an edit over the logged events, as POST
+// /v1/impact does, and shows every problem of broken rules at its place.
+func TestConsoleImpact(t *testing.T) {
+	h := startHarness(t, withImpactRules(t))
+	var ids []string
+	for i := range 20 {
+		id, title := fmt.Sprintf("c_%d", i), fmt.Sprintf("Marketing reel %d", i)
+		if i%2 == 0 {
+			title = fmt.Sprintf("Town hall %d", i)
+		}
+		h.sim.AddContent(vaultstreamtest.Content{ID: id, Title: title})
+		_, resp := h.send(webhook(t, "content.uploaded", map[string]any{"content_id": id, "title": title}))
+		ids = append(ids, resp["event_id"].(string))
+	}
+	for _, id := range ids {
+		h.waitFor(id, 10*time.Second, StatusApplied)
+	}
+	require.Equal(t, http.StatusOK, h.consoleDo(http.MethodGet, "/impact", nil, nil, nil).status)
+
+	p := h.consoleDo(http.MethodPost, "/impact", url.Values{"rules": {impactEdit}, "since": {"24h"}}, nil, nil)
+	require.Equal(t, http.StatusOK, p.status, p.body)
+	require.Contains(t, p.body, "10 of 20 events would change")
+	require.Regexp(t, `<td>folder</td><td>Leadership → Executive</td><td>10</td>`, p.body)
+	require.Regexp(t, `<td>executive</td><td>0</td><td>10</td>`, p.body)
+	require.NotContains(t, p.body, "<td>marketing</td>", "a rule whose matches do not change is not listed")
+
+	p = h.consoleDo(http.MethodPost, "/impact", url.Values{"rules": {"version: 1\nrules:\n  - nmae: x\n"}, "since": {"24h"}}, nil, nil)
+	require.Equal(t, http.StatusUnprocessableEntity, p.status)
+	require.Contains(t, p.body, "rules.yaml:3:5")
+
+	p = h.consoleDo(http.MethodPost, "/impact", url.Values{"rules": {impactEdit}, "since": {"forever"}}, nil, nil)
+	require.Equal(t, http.StatusUnprocessableEntity, p.status)
+}

@@ -36,6 +36,11 @@ type Backend interface {
 	// POST /v1/dry-run does. Problems in the rules come back as problems;
 	// err is a problem with the event.
 	DryRun(ctx context.Context, in DryRunInput) (engine.Decision, rules.ErrorList, error)
+	// Impact previews what proposed rules would change over the logged
+	// events, as POST /v1/impact does: problems in the rules come back as
+	// problems; a *BadInputError is a window it cannot use, or no rules in
+	// force to compare with.
+	Impact(ctx context.Context, in ImpactInput) (*ImpactReport, rules.ErrorList, error)
 	// Schedules lists the schedules of the rules in force.
 	Schedules(ctx context.Context) ([]Schedule, error)
 	// RunSchedule asks for a run of a schedule now; ErrNotFound when the

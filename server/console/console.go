@@ -87,6 +87,8 @@ func (h *Handler) routes() []route {
 		fn(http.MethodGet, "/rules", h.rulesPage),
 		fn(http.MethodGet, "/schedules", h.schedules),
 		fn(http.MethodPost, "/schedules/{name}/run", h.runSchedule),
+		fn(http.MethodGet, "/impact", h.impactPage),
+		fn(http.MethodPost, "/impact", h.impact),
 	}
 }
 

@@ -30,7 +30,7 @@ type view struct {
 
 var pageTitles = map[string]string{
 	"home": "Home", "login": "Sign in", "playground": "Playground", "events": "Events",
-	"event": "Event", "dead-letters": "Dead letters", "rules": "Rules", "schedules": "Schedules", "error": "Problem",
+	"event": "Event", "dead-letters": "Dead letters", "rules": "Rules", "schedules": "Schedules", "impact": "Impact preview", "error": "Problem",
 }
 
 func parsePages() (*pages, error) {
