@@ -391,11 +391,7 @@ rules:
 // revert, which puts the item back.
 func TestConsoleApproveAndRevert(t *testing.T) {
 	h := startHarness(t)
-	h.addRules("launch.yaml", launchRules)
-	h.sim.AddContent(vaultstreamtest.Content{ID: "c_1", Title: "Launch day", Visibility: "private"})
-	_, resp := h.send(webhook(t, "content.uploaded", map[string]any{"content_id": "c_1", "title": "Launch day"}))
-	id := resp["event_id"].(string)
-	h.waitFor(id, 5*time.Second, StatusHeld)
+	id := h.heldLaunch()
 
 	link := "/events/" + id
 	p := h.consoleDo(http.MethodGet, link, nil, nil, nil)
@@ -431,19 +427,7 @@ func TestConsoleApproveAndRevert(t *testing.T) {
 // /v1/impact does, and shows every problem of broken rules at its place.
 func TestConsoleImpact(t *testing.T) {
 	h := startHarness(t, withImpactRules(t))
-	var ids []string
-	for i := range 20 {
-		id, title := fmt.Sprintf("c_%d", i), fmt.Sprintf("Marketing reel %d", i)
-		if i%2 == 0 {
-			title = fmt.Sprintf("Town hall %d", i)
-		}
-		h.sim.AddContent(vaultstreamtest.Content{ID: id, Title: title})
-		_, resp := h.send(webhook(t, "content.uploaded", map[string]any{"content_id": id, "title": title}))
-		ids = append(ids, resp["event_id"].(string))
-	}
-	for _, id := range ids {
-		h.waitFor(id, 10*time.Second, StatusApplied)
-	}
+	h.logTownHalls()
 	require.Equal(t, http.StatusOK, h.consoleDo(http.MethodGet, "/impact", nil, nil, nil).status)
 
 	p := h.consoleDo(http.MethodPost, "/impact", url.Values{"rules": {impactEdit}, "since": {"24h"}}, nil, nil)

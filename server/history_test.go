@@ -16,6 +16,19 @@ import (
 	"github.com/organizer-dev/organizer/adapters/vaultstream/vaultstreamtest"
 )
 
+// appliedReel makes c_1, a private marketing reel in the folder Inbox with
+// the tags given, sends its webhook and waits until the marketing rule's
+// plan (folder Marketing, visibility team) is applied.
+func (h *harness) appliedReel(tags ...string) string {
+	h.t.Helper()
+	inbox := h.sim.AddFolder("Inbox")
+	h.sim.AddContent(vaultstreamtest.Content{ID: "c_1", Title: "Marketing reel", FolderID: inbox, Visibility: "private", Tags: tags})
+	_, resp := h.send(webhook(h.t, "content.uploaded", map[string]any{"content_id": "c_1", "title": "Marketing reel"}))
+	id := resp["event_id"].(string)
+	h.waitFor(id, 5*time.Second, StatusApplied)
+	return id
+}
+
 // editRules rewrites the service's rules with old replaced by new and
 // reloads them.
 func (h *harness) editRules(old, new string) {
@@ -67,11 +80,7 @@ func TestReplayKeepsEveryDecision(t *testing.T) {
 // changed it, as a new decision; reverting again changes nothing more.
 func TestRevertRestoresTheItem(t *testing.T) {
 	h := startHarness(t)
-	inbox := h.sim.AddFolder("Inbox")
-	h.sim.AddContent(vaultstreamtest.Content{ID: "c_1", Title: "Marketing reel", FolderID: inbox, Visibility: "private", Tags: []string{"raw"}})
-	_, resp := h.send(webhook(t, "content.uploaded", map[string]any{"content_id": "c_1", "title": "Marketing reel"}))
-	id := resp["event_id"].(string)
-	h.waitFor(id, 5*time.Second, StatusApplied)
+	id := h.appliedReel("raw")
 	c, _ := h.sim.Content("c_1")
 	require.Equal(t, "Marketing", h.folderOf("c_1"))
 	require.Equal(t, "team", c.Visibility)
@@ -98,11 +107,7 @@ func TestRevertRestoresTheItem(t *testing.T) {
 // the revert reports it as a conflict and puts back the rest.
 func TestRevertLeavesOthersChanges(t *testing.T) {
 	h := startHarness(t)
-	inbox := h.sim.AddFolder("Inbox")
-	h.sim.AddContent(vaultstreamtest.Content{ID: "c_1", Title: "Marketing reel", FolderID: inbox, Visibility: "private"})
-	_, resp := h.send(webhook(t, "content.uploaded", map[string]any{"content_id": "c_1", "title": "Marketing reel"}))
-	id := resp["event_id"].(string)
-	h.waitFor(id, 5*time.Second, StatusApplied)
+	id := h.appliedReel()
 
 	// An editor makes it public by hand, through the platform's API.
 	status, _ := doJSON(t, http.MethodPatch, h.sim.URL()+"/content/c_1", []byte(`{"visibility": "org"}`),
@@ -223,11 +228,7 @@ func TestStoredDecisionShownWhole(t *testing.T) {
 // replay: the event's changes are undone as a whole.
 func TestRevertAfterReplayRestoresTheOriginal(t *testing.T) {
 	h := startHarness(t)
-	inbox := h.sim.AddFolder("Inbox")
-	h.sim.AddContent(vaultstreamtest.Content{ID: "c_1", Title: "Marketing reel", FolderID: inbox, Visibility: "private"})
-	_, resp := h.send(webhook(t, "content.uploaded", map[string]any{"content_id": "c_1", "title": "Marketing reel"}))
-	id := resp["event_id"].(string)
-	h.waitFor(id, 5*time.Second, StatusApplied)
+	id := h.appliedReel()
 	h.editRules("folder: Marketing", "folder: Brand")
 	status, _ := h.do(http.MethodPost, "/v1/events/"+id+"/replay", nil, nil)
 	require.Equal(t, http.StatusAccepted, status)

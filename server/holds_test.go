@@ -33,16 +33,24 @@ rules:
     actions: {visibility: public}
 `
 
+// heldLaunch sends a launch video's webhook under launchRules and waits
+// for its event to be held; c_1 is private until then.
+func (h *harness) heldLaunch() string {
+	h.t.Helper()
+	h.addRules("launch.yaml", launchRules)
+	h.sim.AddContent(vaultstreamtest.Content{ID: "c_1", Title: "Launch day", Visibility: "private"})
+	_, resp := h.send(webhook(h.t, "content.uploaded", map[string]any{"content_id": "c_1", "title": "Launch day"}))
+	id := resp["event_id"].(string)
+	h.waitFor(id, 5*time.Second, StatusHeld)
+	return id
+}
+
 // A guard holds the decision: nothing is applied until approved; the
 // approval applies the same plan and is in the history.
 func TestHeldEventApproved(t *testing.T) {
 	h := startHarness(t)
-	h.addRules("launch.yaml", launchRules)
-	h.sim.AddContent(vaultstreamtest.Content{ID: "c_1", Title: "Launch day", Visibility: "private"})
-	_, resp := h.send(webhook(t, "content.uploaded", map[string]any{"content_id": "c_1", "title": "Launch day"}))
-	id := resp["event_id"].(string)
-
-	e := h.waitFor(id, 5*time.Second, StatusHeld)
+	id := h.heldLaunch()
+	e := h.event(id)
 	require.JSONEq(t, `["unapproved-public"]`, string(e.Decisions[0].HeldBy))
 	c, _ := h.sim.Content("c_1")
 	require.Equal(t, "private", c.Visibility, "a held plan is not applied")
@@ -63,11 +71,7 @@ func TestHeldEventApproved(t *testing.T) {
 // A rejected hold applies nothing, ever.
 func TestHeldEventRejected(t *testing.T) {
 	h := startHarness(t)
-	h.addRules("launch.yaml", launchRules)
-	h.sim.AddContent(vaultstreamtest.Content{ID: "c_1", Title: "Launch day", Visibility: "private"})
-	_, resp := h.send(webhook(t, "content.uploaded", map[string]any{"content_id": "c_1", "title": "Launch day"}))
-	id := resp["event_id"].(string)
-	h.waitFor(id, 5*time.Second, StatusHeld)
+	id := h.heldLaunch()
 
 	status, out := h.do(http.MethodPost, "/v1/events/"+id+"/reject", nil, nil)
 	require.Equal(t, http.StatusAccepted, status, "%v", out)

@@ -86,8 +86,10 @@ func (h *harness) tableRows() map[string]int {
 // exactly those ten from Leadership to Executive, says which rules match
 // how often before and after, and neither writes to the store nor calls
 // the platform.
-func TestImpactPreviewOfAnEdit(t *testing.T) {
-	h := startHarness(t, withImpactRules(t))
+// logTownHalls applies twenty webhooks, ten of them town halls (which the
+// impact rules file under Leadership), the others marketing reels.
+func (h *harness) logTownHalls() {
+	h.t.Helper()
 	var ids []string
 	for i := range 20 {
 		id, title := fmt.Sprintf("c_%d", i), fmt.Sprintf("Marketing reel %d", i)
@@ -95,12 +97,17 @@ func TestImpactPreviewOfAnEdit(t *testing.T) {
 			title = fmt.Sprintf("Town hall %d", i)
 		}
 		h.sim.AddContent(vaultstreamtest.Content{ID: id, Title: title})
-		_, resp := h.send(webhook(t, "content.uploaded", map[string]any{"content_id": id, "title": title}))
+		_, resp := h.send(webhook(h.t, "content.uploaded", map[string]any{"content_id": id, "title": title}))
 		ids = append(ids, resp["event_id"].(string))
 	}
 	for _, id := range ids {
 		h.waitFor(id, 10*time.Second, StatusApplied)
 	}
+}
+
+func TestImpactPreviewOfAnEdit(t *testing.T) {
+	h := startHarness(t, withImpactRules(t))
+	h.logTownHalls()
 	rows, calls := h.tableRows(), len(h.sim.Requests())
 
 	status, r, _ := h.impact(map[string]any{"rules": map[string]string{"media.yaml": impactEdit}})

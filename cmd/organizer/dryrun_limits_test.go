@@ -38,16 +38,21 @@ func hostileCases(t *testing.T) []hostileCase {
 	}
 }
 
-func (c hostileCase) files(t *testing.T) (rules, event string) {
-	dir := t.TempDir()
-	rules = writeFile(t, dir, "rules/hostile.yaml", fmt.Sprintf(`version: 1
+// rules is the hostile rule file.
+func (c hostileCase) rules() string {
+	return fmt.Sprintf(`version: 1
 rules:
   - name: hostile
     on: [content.uploaded]
     when: "true"
     actions:
       folder: %q
-`, c.folder))
+`, c.folder)
+}
+
+func (c hostileCase) files(t *testing.T) (rules, event string) {
+	dir := t.TempDir()
+	rules = writeFile(t, dir, "rules/hostile.yaml", c.rules())
 	return filepath.Dir(rules), writeFile(t, dir, "event.json", c.event)
 }
 

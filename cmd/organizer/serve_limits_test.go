@@ -24,14 +24,7 @@ func TestServeHostileRuleStaysBounded(t *testing.T) {
 	}
 	for _, c := range hostileCases(t) {
 		t.Run(c.name, func(t *testing.T) {
-			pt := newProcTestRules(t, "", fmt.Sprintf(`version: 1
-rules:
-  - name: hostile
-    on: [content.uploaded]
-    when: "true"
-    actions:
-      folder: %q
-`, c.folder), 0, "")
+			pt := newProcTestRules(t, "", c.rules(), 0, "")
 			p := pt.start(t, "serve")
 			var ev struct {
 				Content struct{ ID, Title string } `json:"content"`
