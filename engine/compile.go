@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"maps"
+	"math"
 	"path"
 	"path/filepath"
 	"regexp"
@@ -493,15 +494,17 @@ func (rs *Ruleset) internTags() {
 // each rule, its actions and their lists costs a cache miss each. A rule
 // whose actions are a literal folder and at most two literal tags is merged
 // from here alone; folders and tags are ids into small tables that stay in
-// the cache.
+// the cache. Whether a rule is in shadow mode is here too, so that a match
+// does not have to read the rule itself to know whether it counts.
 type hotRule struct {
 	name     string
-	folder   int32 // index in Ruleset.folders; 0 is no folder
 	tags     [2]int32
+	folder   uint16 // index in Ruleset.folders; 0 is no folder
 	nTags    uint8
 	provider uint8 // index in Ruleset.providers; 0 is any provider
 	simple   bool
 	stop     bool
+	shadow   bool
 }
 
 // packHot builds the hot array and its tables.
@@ -520,15 +523,16 @@ func (rs *Ruleset) packHot() {
 	}
 	rs.hot = make([]hotRule, len(rs.rules))
 	for i, r := range rs.rules {
-		h := hotRule{name: r.name, provider: uint8(index(&rs.providers, r.provider)), stop: r.stop && !r.shadow}
+		h := hotRule{name: r.name, provider: uint8(index(&rs.providers, r.provider)), stop: r.stop && !r.shadow, shadow: r.shadow}
 		if len(rs.providers) > 255 {
 			h.provider = 0 // too many to pack: checked on the rule itself
 		}
 		if c := r.static; c != nil && !r.shadow && c.visibility == "" && len(c.tags) <= len(h.tags) && len(c.removeTags) == 0 &&
 			len(c.permissions) == 0 && len(c.metadata) == 0 && len(c.derivatives) == 0 && len(c.notify) == 0 {
-			h.simple, h.nTags = true, uint8(len(c.tags))
-			h.folder = int32(index(&rs.folders, c.folder))
-			copy(h.tags[:], c.tagIDs)
+			if folder := index(&rs.folders, c.folder); folder <= math.MaxUint16 { // else too many to pack: merged from the rule
+				h.simple, h.nTags, h.folder = true, uint8(len(c.tags)), uint16(folder)
+				copy(h.tags[:], c.tagIDs)
+			}
 		}
 		rs.hot[i] = h
 	}

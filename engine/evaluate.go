@@ -48,18 +48,21 @@ func (rs *Ruleset) Evaluate(ctx context.Context, ev Event, opts ...EvalOption) D
 		cfg.now = ev.ReceivedAt
 	}
 	st.setEvent(ev, cfg.now)
-	d := &st.decision
-	*d = Decision{Event: ev, Ruleset: rs.digest, Matched: []string{}, Plan: newPlan()}
+	// The decision and the merger live on this stack, not in the pooled
+	// state: filling and returning a Decision in the heap costs a write
+	// barrier per pointer field while the collector runs.
+	d := Decision{Event: ev, Ruleset: rs.digest, Matched: []string{}, Plan: newPlan()}
 	st.sizeBitmaps(len(rs.rules), len(rs.tags))
-	st.merger = merger{plan: &d.Plan, src: &d.Sources, trace: cfg.fullTrace, added: st.added, removed: st.removed}
+	var lost []string
+	m := merger{plan: &d.Plan, src: &d.Sources, trace: cfg.fullTrace, added: st.added, removed: st.removed, lost: &lost}
 	b := rs.bucket(ev.Type)
 	if cfg.fullTrace {
-		rs.traceAll(st, b, d, &st.merger)
+		rs.traceAll(st, b, &d, &m)
 	} else {
-		rs.evaluateCandidates(st, b, d, &st.merger)
+		rs.evaluateCandidates(st, b, &d, &m)
 	}
-	rs.checkGuards(st, d)
-	return *d
+	rs.checkGuards(st, &d)
+	return d
 }
 
 // evaluateCandidates runs only the rules the index says can match, in
@@ -120,7 +123,8 @@ func (rs *Ruleset) evaluateOne(st *state, id int, eval bool, seen int, d *Decisi
 	} else if r.capture != nil {
 		r.setCapture(st) // proven by the index: its templates still read match
 	}
-	if r := rs.rules[id]; r.shadow {
+	if h.shadow {
+		r := rs.rules[id]
 		e := r.entry(Shadow, "")
 		e.Values = r.values(st)
 		d.Trace = append(d.Trace, rs.shadowEntry(st, r, e))
@@ -243,7 +247,7 @@ func (rs *Ruleset) shadowEntry(st *state, r *rule, e TraceEntry) TraceEntry {
 		contrib = &st.contrib
 	}
 	p := newPlan()
-	m := merger{plan: &p, src: &Sources{}, added: make([]uint64, len(st.added)), removed: make([]uint64, len(st.removed))}
+	m := merger{plan: &p, src: &Sources{}, added: make([]uint64, len(st.added)), removed: make([]uint64, len(st.removed)), lost: new([]string)}
 	m.add(r.name, contrib)
 	e.Verdict, e.Would = Shadow, &p
 	e.Detail = "when is true; shadow mode: what the rule would contribute is in would, not in the plan"

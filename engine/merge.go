@@ -13,7 +13,10 @@ type merger struct {
 	trace   bool
 	added   []uint64 // bitset, by tag id, of the plan's tags
 	removed []uint64 // bitset, by tag id, of the plan's remove_tags
-	lost    []string
+	// lost is where add records overrides. Like plan and src, it points
+	// outside the merger: the merger only ever writes through its pointers,
+	// so the decision it fills can stay on the caller's stack.
+	lost *[]string
 }
 
 // tagTable interns the tags that rules name literally, so that merging a
@@ -39,7 +42,7 @@ func set(bits []uint64, id int32)     { bits[id>>6] |= 1 << (id & 63) }
 // add merges one rule's contribution and, when tracing, returns what it
 // asked for that earlier rules had already decided otherwise.
 func (m *merger) add(rule string, c *contribution) []string {
-	m.lost = nil
+	*m.lost = nil
 	p := m.plan
 	m.first("folder", rule, c.folder, &p.Folder, &m.src.Folder)
 	m.first("visibility", rule, c.visibility, &p.Visibility, &m.src.Visibility)
@@ -64,7 +67,7 @@ func (m *merger) add(rule string, c *contribution) []string {
 			m.src.Notify = append(m.src.Notify, rule)
 		}
 	}
-	return m.lost
+	return *m.lost
 }
 
 // addSimple merges a rule whose actions are a literal folder and tags, on
@@ -124,23 +127,26 @@ type tagList struct {
 	list *[]string
 	bits []uint64
 	src  *SourceMap // which rule put each tag in the list
-	verb string     // how a conflict reads: "adds" or "removes"
+	side int        // how a conflict reads: tagVerbs[side]
 }
+
+// tagVerbs is how a conflict between the two sides reads.
+var tagVerbs = [2]string{"adds", "removes"}
 
 func (m *merger) addTags(rule string, tags []string, ids []int32) {
 	if len(tags) == 0 {
 		return
 	}
-	m.mergeTags(rule, tags, ids, tagList{&m.plan.Tags, m.added, &m.src.Tags, "adds"},
-		tagList{&m.plan.RemoveTags, m.removed, &m.src.RemoveTags, "removes"}, "tag")
+	m.mergeTags(rule, tags, ids, tagList{&m.plan.Tags, m.added, &m.src.Tags, 0},
+		tagList{&m.plan.RemoveTags, m.removed, &m.src.RemoveTags, 1}, "tag")
 }
 
 func (m *merger) removeTags(rule string, tags []string, ids []int32) {
 	if len(tags) == 0 {
 		return
 	}
-	m.mergeTags(rule, tags, ids, tagList{&m.plan.RemoveTags, m.removed, &m.src.RemoveTags, "removes"},
-		tagList{&m.plan.Tags, m.added, &m.src.Tags, "adds"}, "remove tag")
+	m.mergeTags(rule, tags, ids, tagList{&m.plan.RemoveTags, m.removed, &m.src.RemoveTags, 1},
+		tagList{&m.plan.Tags, m.added, &m.src.Tags, 0}, "remove tag")
 }
 
 // mergeTags adds tags to one side unless a rule put them on either side
@@ -152,7 +158,7 @@ func (m *merger) mergeTags(rule string, tags []string, ids []int32, mine, other 
 		case inPlan(mine.bits, id, *mine.list, t):
 		case inPlan(other.bits, id, *other.list, t):
 			if m.trace {
-				m.override("%s %q: rule %s %s it", what, t, other.src.Rule(t), other.verb)
+				m.override("%s %q: rule %s %s it", what, t, other.src.Rule(t), tagVerbs[other.side])
 			}
 		default:
 			appendTag(mine.list, mine.src, t, rule)
@@ -183,6 +189,6 @@ func (m *merger) addMetadata(rule string, fields []metadataValue) {
 // override records, when tracing, an action that lost to an earlier rule.
 func (m *merger) override(format string, args ...any) {
 	if m.trace {
-		m.lost = append(m.lost, fmt.Sprintf(format, args...))
+		*m.lost = append(*m.lost, fmt.Sprintf(format, args...))
 	}
 }

@@ -14,20 +14,18 @@ import (
 // the fast path and the index compute once per event (fast), the expr VM and
 // its environment, built only if some rule needs the VM, and scratch space.
 type state struct {
-	ctx      context.Context
-	event    Event
-	fast     fastpath.State // the event as the fast path reads it, and the index's bitmaps
-	now      time.Time
-	cfg      evalConfig
-	decision Decision
-	merger   merger
-	expired  bool // the deadline passed during a VM run
-	env      *exprEnv
-	vm       vm.VM
-	added    []uint64 // bitmap of interned tags the plan adds
-	removed  []uint64 // bitmap of interned tags the plan removes
-	contrib  contribution
-	budget   renderBudget // bytes rendered and built for the event
+	ctx     context.Context
+	event   Event
+	fast    fastpath.State // the event as the fast path reads it, and the index's bitmaps
+	now     time.Time
+	cfg     evalConfig
+	expired bool // the deadline passed during a VM run
+	env     *exprEnv
+	vm      vm.VM
+	added   []uint64 // bitmap of interned tags the plan adds
+	removed []uint64 // bitmap of interned tags the plan removes
+	contrib contribution
+	budget  renderBudget // bytes rendered and built for the event
 }
 
 var statePool = sync.Pool{New: func() any { return new(state) }}
@@ -44,7 +42,7 @@ func getState(ctx context.Context) *state {
 func putState(st *state) {
 	st.ctx, st.env, st.expired = nil, nil, false
 	st.budget.reset()
-	st.event, st.decision, st.merger, st.cfg = Event{}, Decision{}, merger{}, evalConfig{}
+	st.event, st.cfg = Event{}, evalConfig{}
 	st.fast.Reset()
 	clear(st.added)
 	clear(st.removed)
