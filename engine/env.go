@@ -88,7 +88,7 @@ var noMetadata = map[string]any{}
 func newPlanVars(p *Plan) planVars {
 	perms := make([]permissionVars, len(p.Permissions))
 	for i, perm := range p.Permissions {
-		perms[i] = permissionVars{Team: perm.Team, User: perm.User, Permission: perm.Permission}
+		perms[i] = permissionVars(perm)
 	}
 	metadata := p.Metadata
 	if metadata == nil {
