@@ -54,6 +54,7 @@ type Ruleset struct {
 	folders   []string  // literal folders of simple rules, by id ("" first)
 	providers []string  // provider filters, by id ("" first)
 	tagNames  []string  // interned tags, by id
+	names     []string  // rule names, by id: what a decision's tag credits point into
 	tags      tagTable  // every tag a rule names literally
 	digest    string
 	schedules []*Schedule
@@ -522,6 +523,10 @@ func (rs *Ruleset) packHot() {
 		return len(*table) - 1
 	}
 	rs.hot = make([]hotRule, len(rs.rules))
+	rs.names = make([]string, len(rs.rules))
+	for i, r := range rs.rules {
+		rs.names[i] = r.name
+	}
 	for i, r := range rs.rules {
 		h := hotRule{name: r.name, provider: uint8(index(&rs.providers, r.provider)), stop: r.stop && !r.shadow, shadow: r.shadow}
 		if len(rs.providers) > 255 {

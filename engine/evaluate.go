@@ -54,7 +54,8 @@ func (rs *Ruleset) Evaluate(ctx context.Context, ev Event, opts ...EvalOption) D
 	d := Decision{Event: ev, Ruleset: rs.digest, Matched: []string{}, Plan: newPlan()}
 	st.sizeBitmaps(len(rs.rules), len(rs.tags))
 	var lost []string
-	m := merger{plan: &d.Plan, src: &d.Sources, trace: cfg.fullTrace, added: st.added, removed: st.removed, lost: &lost}
+	d.credits.names = rs.names
+	m := merger{plan: &d.Plan, src: &d.Sources, credits: &d.credits, trace: cfg.fullTrace, added: st.added, removed: st.removed, lost: &lost}
 	b := rs.bucket(ev.Type)
 	if cfg.fullTrace {
 		rs.traceAll(st, b, &d, &m)
@@ -73,7 +74,7 @@ func (rs *Ruleset) evaluateCandidates(st *state, b *fastpath.Bucket, d *Decision
 		d.Matched = make([]string, 0, n)
 		if n > 32 { // many matches: size the tags once rather than growing them step by step
 			d.Plan.Tags = make([]string, 0, min(n, len(rs.tags)+8))
-			d.Sources.Tags = make(SourceMap, 0, cap(d.Plan.Tags))
+			d.credits.tags = make([]int32, 0, cap(d.Plan.Tags))
 		}
 	}
 	seen, stopped := 0, false
@@ -90,7 +91,7 @@ func (rs *Ruleset) evaluateCandidates(st *state, b *fastpath.Bucket, d *Decision
 			if h.simple && h.provider == 0 && evals&(1<<bit) == 0 && !st.expired {
 				// The commonest case, inline: proven by the index, literal actions.
 				d.Matched = append(d.Matched, h.name)
-				m.addSimple(h, rs)
+				m.addSimple(int32(id), h, rs)
 				stopped = h.stop
 				continue
 			}
@@ -127,20 +128,20 @@ func (rs *Ruleset) evaluateOne(st *state, id int, eval bool, seen int, d *Decisi
 		r := rs.rules[id]
 		e := r.entry(Shadow, "")
 		e.Values = r.values(st)
-		d.Trace = append(d.Trace, rs.shadowEntry(st, r, e))
+		d.Trace = append(d.Trace, rs.shadowEntry(st, int32(id), e))
 		return false
 	}
 	switch {
 	case h.simple:
-		m.addSimple(h, rs)
+		m.addSimple(int32(id), h, rs)
 	case rs.rules[id].static != nil:
-		m.add(h.name, rs.rules[id].static)
+		m.add(int32(id), rs.rules[id].static)
 	default:
 		if err := rs.render(st, rs.rules[id]); err != nil {
 			d.Trace = append(d.Trace, rs.rules[id].errorEntry(st, err))
 			return false
 		}
-		m.add(h.name, &st.contrib)
+		m.add(int32(id), &st.contrib)
 	}
 	d.Matched = append(d.Matched, h.name)
 	return h.stop
@@ -169,7 +170,7 @@ func (rs *Ruleset) traceAll(st *state, b *fastpath.Bucket, d *Decision, m *merge
 			d.Trace = append(d.Trace, r.entry(Skipped, fmt.Sprintf("rule %s matched and stopped evaluation", stoppedBy)))
 			continue
 		}
-		e := rs.traceOne(st, r, m)
+		e := rs.traceOne(st, int32(i), m)
 		d.Trace = append(d.Trace, e)
 		if e.Verdict == Matched {
 			d.Matched = append(d.Matched, r.name)
@@ -198,7 +199,8 @@ func popcount(words []uint64) int {
 	return n
 }
 
-func (rs *Ruleset) traceOne(st *state, r *rule, m *merger) TraceEntry {
+func (rs *Ruleset) traceOne(st *state, id int32, m *merger) TraceEntry {
+	r := rs.rules[id]
 	if st.expired || st.ctx.Err() != nil {
 		return r.entry(Errored, "evaluation deadline exceeded before this rule ran")
 	}
@@ -216,7 +218,7 @@ func (rs *Ruleset) traceOne(st *state, r *rule, m *merger) TraceEntry {
 		return e
 	}
 	if r.shadow {
-		return rs.shadowEntry(st, r, e)
+		return rs.shadowEntry(st, id, e)
 	}
 	contrib := r.static
 	if contrib == nil {
@@ -227,7 +229,7 @@ func (rs *Ruleset) traceOne(st *state, r *rule, m *merger) TraceEntry {
 		}
 		contrib = &st.contrib
 	}
-	e.Overridden = m.add(r.name, contrib)
+	e.Overridden = m.add(id, contrib)
 	if r.stop {
 		e.Detail += "; stop: later rules are skipped"
 	}
@@ -236,7 +238,8 @@ func (rs *Ruleset) traceOne(st *state, r *rule, m *merger) TraceEntry {
 
 // shadowEntry records what a shadow rule that matched would have
 // contributed, without merging it into the plan.
-func (rs *Ruleset) shadowEntry(st *state, r *rule, e TraceEntry) TraceEntry {
+func (rs *Ruleset) shadowEntry(st *state, id int32, e TraceEntry) TraceEntry {
+	r := rs.rules[id]
 	contrib := r.static
 	if contrib == nil {
 		if err := rs.render(st, r); err != nil {
@@ -247,8 +250,9 @@ func (rs *Ruleset) shadowEntry(st *state, r *rule, e TraceEntry) TraceEntry {
 		contrib = &st.contrib
 	}
 	p := newPlan()
-	m := merger{plan: &p, src: &Sources{}, added: make([]uint64, len(st.added)), removed: make([]uint64, len(st.removed)), lost: new([]string)}
-	m.add(r.name, contrib)
+	m := merger{plan: &p, src: &Sources{}, credits: &tagCredits{names: rs.names},
+		added: make([]uint64, len(st.added)), removed: make([]uint64, len(st.removed)), lost: new([]string)}
+	m.add(id, contrib)
 	e.Verdict, e.Would = Shadow, &p
 	e.Detail = "when is true; shadow mode: what the rule would contribute is in would, not in the plan"
 	if r.when == nil {

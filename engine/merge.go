@@ -9,7 +9,8 @@ import (
 // single-valued action wins; lists accumulate without duplicates.
 type merger struct {
 	plan    *Plan
-	src     *Sources // which rule set each value of plan
+	src     *Sources    // which rule set each value of plan, tags aside
+	credits *tagCredits // which rule put each tag in the plan's lists
 	trace   bool
 	added   []uint64 // bitset, by tag id, of the plan's tags
 	removed []uint64 // bitset, by tag id, of the plan's remove_tags
@@ -41,13 +42,14 @@ func set(bits []uint64, id int32)     { bits[id>>6] |= 1 << (id & 63) }
 
 // add merges one rule's contribution and, when tracing, returns what it
 // asked for that earlier rules had already decided otherwise.
-func (m *merger) add(rule string, c *contribution) []string {
+func (m *merger) add(id int32, c *contribution) []string {
 	*m.lost = nil
 	p := m.plan
+	rule := m.credits.names[id]
 	m.first("folder", rule, c.folder, &p.Folder, &m.src.Folder)
 	m.first("visibility", rule, c.visibility, &p.Visibility, &m.src.Visibility)
-	m.addTags(rule, c.tags, c.tagIDs)
-	m.removeTags(rule, c.removeTags, c.removeTagIDs)
+	m.addTags(id, c.tags, c.tagIDs)
+	m.removeTags(id, c.removeTags, c.removeTagIDs)
 	for _, perm := range c.permissions {
 		if !slices.Contains(p.Permissions, perm) {
 			p.Permissions = append(p.Permissions, perm)
@@ -72,13 +74,13 @@ func (m *merger) add(rule string, c *contribution) []string {
 
 // addSimple merges a rule whose actions are a literal folder and tags, on
 // the path that does not trace.
-func (m *merger) addSimple(h *hotRule, rs *Ruleset) {
+func (m *merger) addSimple(rule int32, h *hotRule, rs *Ruleset) {
 	if h.folder != 0 && m.src.Folder == "" {
 		m.plan.Folder, m.src.Folder = rs.folders[h.folder], h.name
 	}
 	for _, id := range h.tags[:h.nTags] {
 		if !has(m.added, id) && !has(m.removed, id) {
-			appendTag(&m.plan.Tags, &m.src.Tags, rs.tagNames[id], h.name)
+			appendTag(&m.plan.Tags, &m.credits.tags, rs.tagNames[id], rule)
 			set(m.added, id)
 		}
 	}
@@ -104,64 +106,64 @@ func (m *merger) first(what, rule, value string, field, by *string) {
 	}
 }
 
-// tagRoom is the first room for a plan's tags and their sources: allocated
-// together, crediting tags to rules costs no allocation of its own in the
-// common case of a tag or two.
+// tagRoom is the first room for a plan's tags and their credits:
+// allocated together, crediting tags to rules costs no allocation of its
+// own in the common case of a tag or two.
 type tagRoom struct {
-	tags [2]string
-	src  [2]Source
+	tags  [2]string
+	rules [2]int32
 }
 
-// appendTag adds a tag to a plan list and credits it to a rule.
-func appendTag(list *[]string, src *SourceMap, tag, rule string) {
-	if cap(*list) == 0 && cap(*src) == 0 {
+// appendTag adds a tag to a plan list and credits it to a rule (by id).
+func appendTag(list *[]string, credits *[]int32, tag string, rule int32) {
+	if cap(*list) == 0 && cap(*credits) == 0 {
 		r := new(tagRoom)
-		*list, *src = r.tags[:0], r.src[:0]
+		*list, *credits = r.tags[:0], r.rules[:0]
 	}
 	*list = append(*list, tag)
-	*src = append(*src, Source{tag, rule})
+	*credits = append(*credits, rule)
 }
 
 // tagList is one side of the plan's tags: the tags it adds, or removes.
 type tagList struct {
-	list *[]string
-	bits []uint64
-	src  *SourceMap // which rule put each tag in the list
-	side int        // how a conflict reads: tagVerbs[side]
+	list    *[]string
+	bits    []uint64
+	credits *[]int32 // which rule put each tag in the list
+	side    int      // how a conflict reads: tagVerbs[side]
 }
 
 // tagVerbs is how a conflict between the two sides reads.
 var tagVerbs = [2]string{"adds", "removes"}
 
-func (m *merger) addTags(rule string, tags []string, ids []int32) {
+func (m *merger) addTags(rule int32, tags []string, ids []int32) {
 	if len(tags) == 0 {
 		return
 	}
-	m.mergeTags(rule, tags, ids, tagList{&m.plan.Tags, m.added, &m.src.Tags, 0},
-		tagList{&m.plan.RemoveTags, m.removed, &m.src.RemoveTags, 1}, "tag")
+	m.mergeTags(rule, tags, ids, tagList{&m.plan.Tags, m.added, &m.credits.tags, 0},
+		tagList{&m.plan.RemoveTags, m.removed, &m.credits.removeTags, 1}, "tag")
 }
 
-func (m *merger) removeTags(rule string, tags []string, ids []int32) {
+func (m *merger) removeTags(rule int32, tags []string, ids []int32) {
 	if len(tags) == 0 {
 		return
 	}
-	m.mergeTags(rule, tags, ids, tagList{&m.plan.RemoveTags, m.removed, &m.src.RemoveTags, 1},
-		tagList{&m.plan.Tags, m.added, &m.src.Tags, 0}, "remove tag")
+	m.mergeTags(rule, tags, ids, tagList{&m.plan.RemoveTags, m.removed, &m.credits.removeTags, 1},
+		tagList{&m.plan.Tags, m.added, &m.credits.tags, 0}, "remove tag")
 }
 
 // mergeTags adds tags to one side unless a rule put them on either side
 // first, which is then recorded as an override.
-func (m *merger) mergeTags(rule string, tags []string, ids []int32, mine, other tagList, what string) {
+func (m *merger) mergeTags(rule int32, tags []string, ids []int32, mine, other tagList, what string) {
 	for i, t := range tags {
 		id := ids[i]
 		switch {
 		case inPlan(mine.bits, id, *mine.list, t):
 		case inPlan(other.bits, id, *other.list, t):
 			if m.trace {
-				m.override("%s %q: rule %s %s it", what, t, other.src.Rule(t), tagVerbs[other.side])
+				m.override("%s %q: rule %s %s it", what, t, m.credits.names[(*other.credits)[slices.Index(*other.list, t)]], tagVerbs[other.side])
 			}
 		default:
-			appendTag(mine.list, mine.src, t, rule)
+			appendTag(mine.list, mine.credits, t, rule)
 			if id >= 0 {
 				set(mine.bits, id)
 			}

@@ -15,6 +15,11 @@ type Decision struct {
 	// Holds says why. A held decision's plan is not applied.
 	HeldBy []string `json:"held_by"`
 	Holds  []Hold   `json:"holds"`
+
+	// credits says which rule put each tag of the plan's Tags and
+	// RemoveTags there, by rule id into names: four bytes a tag rather than
+	// a Source, written out only when asked for (Provenance, JSON).
+	credits tagCredits
 }
 
 // Held reports whether a guard put the decision on hold.
@@ -109,10 +114,12 @@ func (p Plan) MarshalJSON() ([]byte, error) {
 	return json.Marshal(q)
 }
 
-// MarshalJSON writes an empty match list or trace as [].
+// MarshalJSON writes an empty match list or trace as [], and the sources
+// whole (Provenance).
 func (d Decision) MarshalJSON() ([]byte, error) {
 	type plain Decision
 	q := plain(d)
+	q.Sources = d.Provenance()
 	q.Matched, q.Trace = orEmpty(q.Matched), orEmpty(q.Trace)
 	q.HeldBy, q.Holds = orEmpty(q.HeldBy), orEmpty(q.Holds)
 	if q.Event.Data == nil {

@@ -105,3 +105,33 @@ func (s Sources) MarshalJSON() ([]byte, error) {
 	q.Derivatives, q.Notify = orEmpty(q.Derivatives), orEmpty(q.Notify)
 	return json.Marshal(q)
 }
+
+// tagCredits are the rules that put a plan's tags in its lists, by rule
+// id, in the lists' order; names holds the rule names by id.
+type tagCredits struct {
+	tags, removeTags []int32
+	names            []string
+}
+
+// Provenance returns the decision's sources whole: Sources with the rule
+// of each tag and removed tag, which evaluation records compactly. A
+// decision read back from JSON has them in Sources already.
+func (d *Decision) Provenance() Sources {
+	s := d.Sources
+	if c := d.credits; c.names != nil {
+		s.Tags = c.sourceMap(d.Plan.Tags, c.tags)
+		s.RemoveTags = c.sourceMap(d.Plan.RemoveTags, c.removeTags)
+	}
+	return s
+}
+
+func (c tagCredits) sourceMap(tags []string, ids []int32) SourceMap {
+	if len(ids) == 0 {
+		return nil
+	}
+	out := make(SourceMap, len(ids))
+	for i, id := range ids {
+		out[i] = Source{Key: tags[i], Rule: c.names[id]}
+	}
+	return out
+}

@@ -38,6 +38,7 @@ func newStoredDecision(d engine.Decision) storedDecision {
 	if d.Holds == nil {
 		d.Holds = []engine.Hold{}
 	}
+	d.Sources = d.Provenance() // with the tags' rules, which evaluation keeps apart
 	content := d.Event.Content
 	return storedDecision{decisionFields: decisionFields(d), Content: &content}
 }

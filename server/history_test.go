@@ -243,3 +243,23 @@ func TestRevertAfterReplayRestoresTheOriginal(t *testing.T) {
 	require.Equal(t, "Inbox", h.folderOf("c_1"), "back where it was before organizer moved it, twice")
 	require.Equal(t, "private", c.Visibility)
 }
+
+// The stored decision credits each tag to its rule: evaluation keeps the
+// credits apart, and storing must write them.
+func TestStoredDecisionCreditsTags(t *testing.T) {
+	h := startHarness(t)
+	h.sim.AddContent(vaultstreamtest.Content{ID: "c_2", Title: "Training day"})
+	_, resp := h.send(webhook(t, "content.uploaded", map[string]any{"content_id": "c_2", "title": "Training day"}))
+	id := resp["event_id"].(string)
+	h.waitFor(id, 5*time.Second, StatusApplied)
+	var stored string
+	_, err := queryOne(t.Context(), h.svc.backend.reader(), `SELECT decision FROM organizer_events WHERE id = $1`, []any{id}, &stored)
+	require.NoError(t, err)
+	var d struct {
+		Sources struct {
+			Tags map[string]string `json:"tags"`
+		} `json:"sources"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(stored), &d))
+	require.Equal(t, map[string]string{"training": "training"}, d.Sources.Tags)
+}

@@ -56,7 +56,7 @@ func printDecision(w io.Writer, d *engine.Decision) {
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "plan")
 	tw := tabwriter.NewWriter(w, 0, 2, 2, ' ', 0)
-	printPlan(tw, d.Plan, d.Sources)
+	printPlan(tw, d.Plan, d.Provenance())
 	tw.Flush()
 	fmt.Fprintln(w, "\ntrace")
 	tw = tabwriter.NewWriter(w, 0, 2, 2, ' ', 0)
