@@ -32,6 +32,7 @@ type attempt struct {
 	revert   *revertSpec     // set when the decision is a revert: what the item must still hold
 	held     bool            // the new decision is held: a guard or the loop check
 	echo     bool            // the event only reports what organizer wrote: not decided
+	matched  []string        // the decision's matched rules, for the loop check
 }
 
 // runOwn is a run of a job of one event: a retry, a wait for order, a
@@ -105,6 +106,7 @@ func (s *Service) attempt(ctx context.Context, a *attempt) error {
 	allowed, refused := conflicts(a.revert, a.before, actions)
 	results := apply(ctx, client, a, allowed)
 	s.merge(e, a.before, results, refused)
+	s.noteWrites(e, results, a.matched)
 	if err := applyError(results); err != nil {
 		return err
 	}
@@ -128,13 +130,14 @@ func (s *Service) decide(ctx context.Context, a *attempt, client adapters.Client
 	e := a.event
 	if e.Decision != nil {
 		var d struct {
-			Plan   engine.Plan `json:"plan"`
-			Revert *revertSpec `json:"revert"`
+			Plan    engine.Plan `json:"plan"`
+			Matched []string    `json:"matched"`
+			Revert  *revertSpec `json:"revert"`
 		}
 		if err := json.Unmarshal(e.Decision, &d); err != nil {
 			return engine.Plan{}, permanent(fmt.Errorf("reading the recorded decision: %w", err))
 		}
-		a.revert = d.Revert
+		a.revert, a.matched = d.Revert, d.Matched
 		return d.Plan, nil
 	}
 	rs := s.rules.Current()
@@ -146,8 +149,8 @@ func (s *Service) decide(ctx context.Context, a *attempt, client adapters.Client
 		return engine.Plan{}, permanent(err)
 	}
 	ev.ReceivedAt = e.ReceivedAt
-	if a.echo, err = s.isEcho(ctx, e, ev); err != nil || a.echo {
-		return engine.Plan{}, err
+	if a.echo = s.isEcho(e, ev); a.echo {
+		return engine.Plan{}, nil
 	}
 	if client != nil && ev.Content.ID != "" {
 		var found bool
@@ -161,11 +164,9 @@ func (s *Service) decide(ctx context.Context, a *attempt, client adapters.Client
 	}
 	d := s.evaluate(ctx, rs, ev)
 	if !d.Held() && len(adapters.Actions(d.Plan)) > 0 {
-		if err := s.checkLoop(ctx, e, &d); err != nil {
-			return engine.Plan{}, err
-		}
+		s.checkLoop(e, &d)
 	}
-	a.held = d.Held()
+	a.held, a.matched = d.Held(), d.Matched
 	body, err := json.Marshal(newStoredDecision(d))
 	if err != nil {
 		return engine.Plan{}, permanent(fmt.Errorf("encoding the decision: %w", err))

@@ -26,6 +26,7 @@ type Service struct {
 	registry *adapters.Registry
 	clients  map[string]adapters.Client
 	breakers map[string]*breaker // per provider with a client: pauses its events while it is down
+	writes   *recentWrites       // what this replica changed lately, per item: echoes and loops
 	notifier sender              // delivers notify actions
 	log      *slog.Logger
 
@@ -53,7 +54,8 @@ func New(ctx context.Context, cfg Config, registry *adapters.Registry, clients m
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("invalid configuration: %w", err)
 	}
-	s := &Service{cfg: cfg, registry: registry, clients: clients, log: log, breakers: newBreakers(cfg.Breaker, clients), startup: newStartup()}
+	s := &Service{cfg: cfg, registry: registry, clients: clients, log: log, breakers: newBreakers(cfg.Breaker, clients), startup: newStartup(),
+		writes: newRecentWrites(max(cfg.EchoWindow.D(), cfg.LoopWindow.D()))}
 	s.metrics = newMetrics(s)
 	workers := river.NewWorkers()
 	if err := river.AddWorkerSafely(workers, &eventsWorker{s: s}); err != nil {
