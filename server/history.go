@@ -124,7 +124,18 @@ func (d *DecisionEntry) fill(decidedMicros int64, body []byte, results string) e
 	if err := json.Unmarshal(body, &parts); err != nil {
 		return err
 	}
-	d.Plan, d.Matched, d.HeldBy = parts.Plan, parts.Matched, parts.HeldBy
+	var plan engine.Plan // the log leaves a plan's empty fields out
+	if err := unmarshalIfAny(parts.Plan, &plan); err != nil {
+		return err
+	}
+	var err error
+	if d.Plan, err = json.Marshal(plan); err != nil {
+		return err
+	}
+	d.Matched, d.HeldBy = parts.Matched, parts.HeldBy
+	if d.HeldBy == nil {
+		d.HeldBy = json.RawMessage("[]")
+	}
 	if d.Ruleset == "" {
 		d.Ruleset = parts.Ruleset
 	}

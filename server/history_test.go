@@ -221,6 +221,21 @@ func TestStoredDecisionShownWhole(t *testing.T) {
 	_, err := queryOne(t.Context(), h.svc.backend.reader(), `SELECT decision FROM organizer_events WHERE id = $1`, []any{id}, &stored)
 	require.NoError(t, err)
 	require.NotContains(t, stored, `"event"`, "the row and payload already hold the event")
+	require.NotContains(t, stored, `"remove_tags"`, "the log leaves empty fields out")
+
+	var whole struct {
+		Plan    map[string]any `json:"plan"`
+		Sources map[string]any `json:"sources"`
+		HeldBy  []any          `json:"held_by"`
+		Trace   []any          `json:"trace"`
+	}
+	require.NoError(t, json.Unmarshal(e.Decision, &whole))
+	require.Equal(t, map[string]any{"folder": "Marketing", "visibility": "team", "tags": []any{}, "remove_tags": []any{},
+		"permissions": []any{}, "metadata": map[string]any{}, "derivatives": []any{}, "notify": []any{}}, whole.Plan,
+		"GET shows every field of the plan")
+	require.Contains(t, whole.Sources, "remove_tags")
+	require.NotNil(t, whole.HeldBy)
+	require.NotNil(t, whole.Trace)
 }
 
 // After a rules edit and a replay, a revert puts the item back as the
