@@ -220,14 +220,9 @@ func (rs *Ruleset) traceOne(st *state, id int32, m *merger) TraceEntry {
 	if r.shadow {
 		return rs.shadowEntry(st, id, e)
 	}
-	contrib := r.static
-	if contrib == nil {
-		if err := rs.render(st, r); err != nil {
-			e := r.errorEntry(st, err)
-			e.Values = r.values(st)
-			return e
-		}
-		contrib = &st.contrib
+	contrib, failed := rs.contribution(st, r)
+	if failed != nil {
+		return *failed
 	}
 	e.Overridden = m.add(id, contrib)
 	if r.stop {
@@ -236,18 +231,27 @@ func (rs *Ruleset) traceOne(st *state, id int32, m *merger) TraceEntry {
 	return e
 }
 
+// contribution is what a matched rule asks for: its literal actions, or
+// its templates rendered; or the trace entry of a rendering that failed.
+func (rs *Ruleset) contribution(st *state, r *rule) (*contribution, *TraceEntry) {
+	if r.static != nil {
+		return r.static, nil
+	}
+	if err := rs.render(st, r); err != nil {
+		e := r.errorEntry(st, err)
+		e.Values = r.values(st)
+		return nil, &e
+	}
+	return &st.contrib, nil
+}
+
 // shadowEntry records what a shadow rule that matched would have
 // contributed, without merging it into the plan.
 func (rs *Ruleset) shadowEntry(st *state, id int32, e TraceEntry) TraceEntry {
 	r := rs.rules[id]
-	contrib := r.static
-	if contrib == nil {
-		if err := rs.render(st, r); err != nil {
-			e := r.errorEntry(st, err)
-			e.Values = r.values(st)
-			return e
-		}
-		contrib = &st.contrib
+	contrib, failed := rs.contribution(st, r)
+	if failed != nil {
+		return *failed
 	}
 	p := newPlan()
 	m := merger{plan: &p, src: &Sources{}, credits: &tagCredits{names: rs.names},

@@ -678,6 +678,19 @@ func loadUntil(t *testing.T, pt *procTest, p *proc, ds []*delivery, after int64,
 	return results, stoppedAt
 }
 
+// postgresStore is a fresh database of the ORGANIZER_TEST_POSTGRES server
+// for a process test, which it skips when that is unset (or under -short,
+// before a database is made).
+func postgresStore(t *testing.T) string {
+	t.Helper()
+	dsn := os.Getenv("ORGANIZER_TEST_POSTGRES")
+	if dsn == "" {
+		t.Skip("set ORGANIZER_TEST_POSTGRES=postgres://postgres@127.0.0.1:5432/test?sslmode=disable to run the PostgreSQL tests")
+	}
+	organizerBinary(t)
+	return freshDatabase(t, dsn)
+}
+
 // freshDatabase creates a database for this test run next to the one dsn
 // names, dropped at cleanup, and returns its DSN. A role that may not
 // create databases gets dsn's database with organizer's and River's tables

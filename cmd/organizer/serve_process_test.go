@@ -14,7 +14,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -135,12 +134,7 @@ log_level: info
 // organized with each write made once.
 func TestServePostgresSIGKILLResumesAtRestart(t *testing.T) {
 	t.Parallel()
-	dsn := os.Getenv("ORGANIZER_TEST_POSTGRES")
-	if dsn == "" {
-		t.Skip("set ORGANIZER_TEST_POSTGRES=postgres://postgres@127.0.0.1:5432/test?sslmode=disable to run the PostgreSQL tests")
-	}
-	organizerBinary(t) // skips under -short before a database is made
-	store := freshDatabase(t, dsn)
+	store := postgresStore(t)
 	pt := newProcTest(t, pgKillConfig, 200*time.Millisecond, store) // every attempt takes over half a second
 	ds := pt.deliveries(t, "k", 80)
 	ids := idsOf(ds)
@@ -244,12 +238,7 @@ func TestServeSIGTERMGraceful(t *testing.T) {
 // at once; each event is stored once, has one job, and is applied once.
 func TestServePostgresTwoReplicas(t *testing.T) {
 	t.Parallel()
-	dsn := os.Getenv("ORGANIZER_TEST_POSTGRES")
-	if dsn == "" {
-		t.Skip("set ORGANIZER_TEST_POSTGRES=postgres://postgres@127.0.0.1:5432/test?sslmode=disable to run the PostgreSQL tests")
-	}
-	organizerBinary(t) // skips under -short before a database is made
-	store := freshDatabase(t, dsn)
+	store := postgresStore(t)
 	pt := newProcTest(t, processConfig, 5*time.Millisecond, store)
 	ds := pt.deliveries(t, "p", 200)
 	both := pt.deliveries(t, "q", 20)
@@ -365,13 +354,9 @@ type sweepRow struct {
 // in the logs, or ticks closer than two seconds.
 func TestServePostgresScheduleTicksOnce(t *testing.T) {
 	t.Parallel()
-	dsn := os.Getenv("ORGANIZER_TEST_POSTGRES")
-	if dsn == "" {
-		t.Skip("set ORGANIZER_TEST_POSTGRES=postgres://postgres@127.0.0.1:5432/test?sslmode=disable to run the PostgreSQL tests")
-	}
-	organizerBinary(t) // skips under -short before a database is made
+	organizerBinary(t) // builds first, so begin is the database's time only
 	begin := time.Now()
-	store := freshDatabase(t, dsn)
+	store := postgresStore(t)
 	pt := newProcTestRules(t, processConfig, scheduleRules, 5*time.Millisecond, store)
 	now := time.Now().UTC()
 	stale := make([]string, 40)
