@@ -248,7 +248,7 @@ func consoleError(err error) error {
 	switch {
 	case errors.Is(err, errNoEvent):
 		return console.ErrNotFound
-	case errors.Is(err, errNotHeld), errors.Is(err, errNothingToRevert):
+	case errors.Is(err, errNotHeld), errors.Is(err, errNothingToRevert), errors.Is(err, errChangedMeanwhile):
 		return fmt.Errorf("%w: %w", console.ErrConflict, err)
 	}
 	return err

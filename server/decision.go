@@ -77,7 +77,7 @@ func wholeDecision(parts map[string]json.RawMessage) error {
 		return err
 	}
 	var err error
-	if parts["plan"], err = json.Marshal(engine.Decision{Plan: plan}.Plan); err != nil {
+	if parts["plan"], err = json.Marshal(plan); err != nil {
 		return err
 	}
 	if parts["sources"], err = json.Marshal(sources); err != nil {

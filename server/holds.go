@@ -32,7 +32,7 @@ func (s *Service) settleHold(c *gin.Context, reason Reason) {
 	switch {
 	case errors.Is(err, errNoEvent):
 		apiError(c, codeNotFound, "no event "+id)
-	case errors.Is(err, errNotHeld):
+	case errors.Is(err, errNotHeld), errors.Is(err, errChangedMeanwhile):
 		apiError(c, codeConflict, err.Error())
 	case err != nil:
 		s.internal(c, err)
@@ -57,7 +57,7 @@ func (s *Service) settleHeld(ctx context.Context, id string, reason Reason) (Sta
 	if err != nil {
 		return "", 0, fmt.Errorf("reading the held decision of %s: %w", id, err)
 	}
-	gen, err := s.store.settle(ctx, e, reason, body, time.Now())
+	gen, err := s.store.supersede(ctx, id, e.Replays, reason, body, time.Now())
 	if err != nil {
 		return "", 0, err
 	}
@@ -87,33 +87,4 @@ func released(decision json.RawMessage, reason Reason) (string, []string, error)
 	}
 	out, err := json.Marshal(d)
 	return string(out), heldBy, err
-}
-
-// settle records the approval or rejection of a held event as its next
-// decision, in one write: an approval queues its job, a rejection ends it.
-func (s store) settle(ctx context.Context, e *Event, reason Reason, decision string, now time.Time) (int, error) {
-	if reason == ReasonApprove {
-		return s.supersede(ctx, e.ID, e.Replays, reason, decision, now)
-	}
-	var next int
-	err := s.writes.do(ctx, func(ctx context.Context, q querier, _ enqueueFunc) error {
-		if err := archiveDecisions(ctx, q, []string{e.ID}); err != nil {
-			return err
-		}
-		ok, err := queryOne(ctx, q,
-			`UPDATE organizer_events SET generation = generation + 1, status = 'rejected', results = '', error = '',
-			  reason = $1, decision = $2, decided_at = $3, updated_at = $3 WHERE id = $4 AND generation = $5 AND status = 'held' RETURNING generation`,
-			[]any{string(reason), decision, now.UnixMicro(), e.ID, e.Replays}, &next)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			return fmt.Errorf("%w: event %s changed meanwhile", errNotHeld, e.ID)
-		}
-		return nil
-	})
-	if err != nil {
-		return 0, fmt.Errorf("rejecting %s: %w", e.ID, err)
-	}
-	return next, nil
 }

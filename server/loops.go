@@ -71,20 +71,18 @@ func changedFields(data map[string]any) []string {
 // changed_fields may: a folder move is "folder" or "folder_id", a tag
 // "tags", a metadata key "metadata" or "metadata.<key>", a grant
 // "permissions".
-func fieldsOf(r ActionResult) []string {
-	switch r.Kind {
-	case "folder":
+func fieldsOf(a adapters.Action) []string {
+	switch a.Kind {
+	case adapters.SetFolder:
 		return []string{"folder", "folder_id"}
-	case "visibility":
+	case adapters.SetVisibility:
 		return []string{"visibility"}
-	case "tag", "remove_tag":
+	case adapters.AddTag, adapters.RemoveTag:
 		return []string{"tags"}
-	case "permission":
+	case adapters.Grant:
 		return []string{"permissions"}
-	case "metadata":
-		// The action reads `metadata.<key> = <value>`.
-		key, _, _ := strings.Cut(strings.TrimPrefix(r.Action, "metadata."), " = ")
-		return []string{"metadata", "metadata." + key}
+	case adapters.SetMetadata:
+		return []string{"metadata", "metadata." + a.Key}
 	}
 	return nil
 }
@@ -96,8 +94,8 @@ func (s *Service) checkLoop(e *Event, d *engine.Decision) {
 		return
 	}
 	recent := s.writes.since(e.Provider, e.ContentID, time.Now().Add(-s.cfg.LoopWindow.D()))
-	if len(recent) < s.cfg.LoopLimit {
-		return
+	if len(recent) < s.cfg.LoopLimit || len(adapters.Actions(d.Plan)) == 0 {
+		return // a decision that changes nothing cannot feed a loop
 	}
 	involved := slices.Clone(d.Matched)
 	for _, w := range recent {
@@ -118,7 +116,7 @@ func (s *Service) noteWrites(e *Event, results []adapters.Result, matched []stri
 	var fields []string
 	for _, r := range results {
 		if r.Outcome == adapters.Applied {
-			fields = append(fields, fieldsOf(ActionResult{Kind: string(r.Action.Kind), Action: r.Action.String()})...)
+			fields = append(fields, fieldsOf(r.Action)...)
 		}
 	}
 	if len(fields) > 0 && e.ContentID != "" {

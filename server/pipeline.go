@@ -29,6 +29,7 @@ type attempt struct {
 	decision *decisionRecord // made in this attempt, not yet written
 	state    adapters.State  // the item as this attempt's enrichment read it
 	before   *engine.Content // the same, as the rules see it: what a revert puts back
+	read     bool            // this attempt read the item (before is nil if it is gone)
 	revert   *revertSpec     // set when the decision is a revert: what the item must still hold
 	held     bool            // the new decision is held: a guard or the loop check
 	echo     bool            // the event only reports what organizer wrote: not decided
@@ -157,13 +158,14 @@ func (s *Service) decide(ctx context.Context, a *attempt, client adapters.Client
 		if a.state, found, err = enrich(ctx, client, &ev); err != nil {
 			return engine.Plan{}, err
 		}
+		a.read = true
 		if found {
 			content := ev.Content
 			a.before = &content
 		}
 	}
 	d := s.evaluate(ctx, rs, ev)
-	if !d.Held() && len(adapters.Actions(d.Plan)) > 0 {
+	if !d.Held() {
 		s.checkLoop(e, &d)
 	}
 	a.held, a.matched = d.Held(), d.Matched

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -174,17 +175,19 @@ func sinceLastRevert(log []DecisionEntry) ([]applied, error) {
 // holds reports whether the item still holds what organizer set for a
 // field, and if not, what it holds instead.
 func (x expectation) holds(c *engine.Content) (bool, any) {
-	switch {
-	case x.Field == "folder":
-		return c.Folder == x.Set, c.Folder
-	case x.Field == "visibility":
-		return c.Visibility == x.Set, c.Visibility
-	case len(x.Field) > 4 && x.Field[:4] == "tag:":
-		has := slices.Contains(c.Tags, x.Field[4:])
+	if tag, ok := strings.CutPrefix(x.Field, "tag:"); ok {
+		has := slices.Contains(c.Tags, tag)
 		return has != x.Absent, has
-	case len(x.Field) > 9 && x.Field[:9] == "metadata.":
-		v, ok := c.Metadata[x.Field[9:]]
+	}
+	if key, ok := strings.CutPrefix(x.Field, "metadata."); ok {
+		v, ok := c.Metadata[key]
 		return ok && jsonLabel(v) == jsonLabel(x.Set), v
+	}
+	switch x.Field {
+	case "folder":
+		return c.Folder == x.Set, c.Folder
+	case "visibility":
+		return c.Visibility == x.Set, c.Visibility
 	}
 	return false, nil
 }
@@ -245,7 +248,7 @@ func (s *Service) revertEvent(c *gin.Context) {
 	switch {
 	case errors.Is(err, errNoEvent):
 		apiError(c, codeNotFound, "no event "+id)
-	case errors.Is(err, errNothingToRevert):
+	case errors.Is(err, errNothingToRevert), errors.Is(err, errChangedMeanwhile):
 		apiError(c, codeConflict, err.Error())
 	case err != nil:
 		s.internal(c, err)
@@ -318,9 +321,14 @@ func (s *Service) revert(ctx context.Context, id string, now time.Time) (revertA
 
 // supersede keeps an event's current decision in the history and starts
 // its next one with the given reason and decision body (empty: decide
-// again), queued for a job, in one write. It fails when the event is no
-// longer at generation gen: someone acted on it meanwhile.
+// again), in one write. A rejection ends the event (status rejected); any
+// other reason queues it for a job. It fails with errChangedMeanwhile when
+// the event is no longer at generation gen: someone acted on it meanwhile.
 func (s store) supersede(ctx context.Context, id string, gen int, reason Reason, decision string, now time.Time) (int, error) {
+	status := StatusQueued
+	if reason == ReasonReject {
+		status = StatusRejected
+	}
 	var next int
 	err := s.writes.do(ctx, func(ctx context.Context, q querier, enqueue enqueueFunc) error {
 		if err := archiveDecisions(ctx, q, []string{id}); err != nil {
@@ -331,14 +339,17 @@ func (s store) supersede(ctx context.Context, id string, gen int, reason Reason,
 			decided = now.UnixMicro()
 		}
 		ok, err := queryOne(ctx, q,
-			`UPDATE organizer_events SET generation = generation + 1, status = 'queued', attempts = 0, results = '', error = '',
-			  reason = $1, decision = $2, decided_at = $3, updated_at = $4 WHERE id = $5 AND generation = $6 RETURNING generation`,
-			[]any{string(reason), decision, decided, now.UnixMicro(), id, gen}, &next)
+			`UPDATE organizer_events SET generation = generation + 1, status = $1, attempts = 0, results = '', error = '',
+			  reason = $2, decision = $3, decided_at = $4, updated_at = $5 WHERE id = $6 AND generation = $7 RETURNING generation`,
+			[]any{string(status), string(reason), decision, decided, now.UnixMicro(), id, gen}, &next)
 		if err != nil {
 			return err
 		}
 		if !ok {
-			return fmt.Errorf("event %s changed meanwhile; try again", id)
+			return fmt.Errorf("%w: event %s; try again", errChangedMeanwhile, id)
+		}
+		if status != StatusQueued {
+			return nil
 		}
 		return enqueue(ctx, []river.InsertManyParams{{Args: eventsArgs{Events: []eventRef{{ID: id, Generation: next}}}}})
 	})
@@ -347,6 +358,8 @@ func (s store) supersede(ctx context.Context, id string, gen int, reason Reason,
 	}
 	return next, nil
 }
+
+var errChangedMeanwhile = errors.New("the event changed meanwhile")
 
 // revertRun is POST /v1/sweeps/{run_id}/revert: revert every event of a
 // schedule's run that changed something.
@@ -362,8 +375,7 @@ func (s *Service) revertRun(c *gin.Context) {
 		apiError(c, codeNotFound, "no run "+run+" with events (a run that changed nothing has none)")
 		return
 	}
-	out := gin.H{"run_id": run, "events": len(ids), "reverted": 0, "already": 0, "skipped": []gin.H{}}
-	skipped := []gin.H{}
+	reverted, already, skipped := 0, 0, []gin.H{}
 	for _, id := range ids {
 		a, err := s.revert(c.Request.Context(), id, time.Now())
 		switch {
@@ -373,14 +385,13 @@ func (s *Service) revertRun(c *gin.Context) {
 			s.internal(c, err)
 			return
 		case a.Already:
-			out["already"] = out["already"].(int) + 1
+			already++
 		default:
-			out["reverted"] = out["reverted"].(int) + 1
+			reverted++
 		}
 	}
-	out["skipped"] = skipped
-	s.log.Info("run reverted", "run_id", run, "events", len(ids), "reverted", out["reverted"])
-	c.JSON(http.StatusAccepted, out)
+	s.log.Info("run reverted", "run_id", run, "events", len(ids), "reverted", reverted)
+	c.JSON(http.StatusAccepted, gin.H{"run_id": run, "events": len(ids), "reverted": reverted, "already": already, "skipped": skipped})
 }
 
 // readBefore makes sure the attempt knows the item as it is before its
@@ -389,9 +400,10 @@ func (s *Service) revertRun(c *gin.Context) {
 // ReadState when the client has it, so that the apply does not read it
 // again. An item that cannot be read is left to the apply to report.
 func (s *Service) readBefore(ctx context.Context, client adapters.Client, a *attempt) {
-	if a.before != nil || a.event.ContentID == "" {
+	if a.read || a.event.ContentID == "" {
 		return
 	}
+	a.read = true
 	var content engine.Content
 	var err error
 	if sr, ok := client.(adapters.StateReader); ok {
