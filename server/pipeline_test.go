@@ -270,11 +270,14 @@ func TestPipelineBulkReplayOfDeadLetters(t *testing.T) {
 	require.Empty(t, dead["items"])
 }
 
-// A provider down for longer than retry_horizon dead-letters the event
+// A provider failing for longer than retry_horizon dead-letters the event
 // after the horizon, not after a count of attempts: here well before
-// max_attempts, which would take far longer.
+// max_attempts, which would take far longer. The breaker is off: time an
+// event spends paused by it does not count against the horizon, and here
+// the provider fails every call.
 func TestPipelineRetryHorizonDeadLetters(t *testing.T) {
 	h := startHarness(t, func(c *Config) {
+		c.Breaker.Failures = 0
 		c.MaxAttempts, c.RetryHorizon = 1000, Duration(time.Second)
 		c.RetryBase, c.RetryMax = Duration(100*time.Millisecond), Duration(200*time.Millisecond)
 	})
