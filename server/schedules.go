@@ -97,6 +97,9 @@ func (s *Service) scheduleDue(ctx context.Context, next map[string]time.Time, no
 			continue
 		}
 		if err := s.enqueueRun(ctx, sweepArgs{RunID: tickRunID(sch.Name, at), Schedule: sch.Name, Tick: at}); err != nil {
+			if ctx.Err() != nil {
+				return // shutting down: the tick is taken up at the next start
+			}
 			s.log.Error("cannot enqueue a schedule's run; trying again in a second", "schedule", sch.Name, "tick", at, "error", err)
 			continue
 		}
